@@ -1,0 +1,1 @@
+"""Answerers: extractive (default, no LLM) and LLM (optional), with quote verification."""

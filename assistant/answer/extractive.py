@@ -1,0 +1,309 @@
+"""The extractive answerer: choose verbatim sentences from retrieved passages, no LLM.
+
+Each candidate sentence (or a two-sentence window when one sentence leans on the one before)
+is scored against the question by meaning (the same embedding model), by weighted word
+overlap, by its passage's rank, by what the question asks for (a person, a number, a date),
+and by who says it: a question about a party ("What does Russia require?") prefers what that
+party's own people say over what others say of it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.attribution import descriptors, sides_of, speakers
+from assistant.lexical import tokenize
+from assistant.text import count_words, is_boilerplate, is_heading, split_sentences
+from assistant.types import ArticleRef, Passage, Quote, Span
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+_LEANS_BACK = re.compile(
+    r"^(?:he|she|they|it|this|that|these|those|his|her|their|its|the spokesperson|"
+    r"but|and|however|also|still|yet|meanwhile|instead)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:19|20)\d\d\b", re.I
+)
+_CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
+_SAY_Q = re.compile(
+    r"\b(?:say|said|says|think|thinks|argue|argued|claim|claimed|stance|view)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the features combine (chosen on the RTQA dev questions)."""
+
+    semantic: float = 1.0
+    lexical: float = 0.6
+    passage: float = 0.25
+    answer_type: float = 0.12
+    side: float = 0.25
+    speaker: float = 0.3
+    novelty: float = 0.08
+
+
+@dataclass
+class Candidate:
+    """A quotable span with its features."""
+
+    ref: ArticleRef
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+    speaker_sides: set[str]
+    passage_rank: int
+    also_in: tuple[ArticleRef, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the scorer needs to know about a question."""
+
+    text: str
+    tokens: frozenset[str]
+    sides: frozenset[str]
+    names: frozenset[str]
+    wants: str  # person|number|date|place|quote|any
+    asks_speech: bool
+
+
+def analyse(question: str) -> Question:
+    """Tokens, named parties and the kind of answer a question wants."""
+    low = question.lower().strip()
+    if re.match(r"^(?:who|whom|whose)\b", low) or re.search(
+        r"\bwhich (?:person|leader|official"
+        r"|company|team|player)\b",
+        low,
+    ):
+        wants = "person"
+    elif re.search(
+        r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percent|percentage|number|"
+        r"amount)\b",
+        low,
+    ):
+        wants = "number"
+    elif re.match(r"^when\b", low) or re.search(r"\bwhat (?:year|day|date|month)\b", low):
+        wants = "date"
+    elif re.match(r"^where\b", low) or re.search(r"\bwhich (?:country|city|state|nation)\b", low):
+        wants = "place"
+    else:
+        wants = "any"
+    names = frozenset(w.lower() for w in _CAPS.findall(question[1:]) if w.lower() not in _STOP_CAPS)
+    return Question(
+        text=question,
+        tokens=frozenset(tokenize([question])[0]),
+        sides=frozenset(sides_of(question)),
+        names=names,
+        wants=wants,
+        asks_speech=bool(_SAY_Q.search(question)),
+    )
+
+
+_STOP_CAPS = frozenset(
+    [
+        "what",
+        "who",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "the",
+        "a",
+        "an",
+        "and",
+        "in",
+        "on",
+        "is",
+        "are",
+        "does",
+        "did",
+    ]
+)
+
+
+class SpeakerCache:
+    """Sentence spans and speakers of each article, computed once."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[list[Span], list[str | None], dict[str, set[str]]]] = {}
+
+    def get(
+        self, article_id: str, text: str
+    ) -> tuple[list[Span], list[str | None], dict[str, set[str]]]:
+        if article_id not in self._data:
+            spans = split_sentences(text)
+            who = speakers(text, spans)
+            sides = {k: sides_of(v) for k, v in descriptors(text, spans, who).items()}
+            if len(self._data) > 5000:
+                self._data.clear()
+            self._data[article_id] = (spans, who, sides)
+        return self._data[article_id]
+
+
+def candidates(
+    passages: list[Passage], texts: dict[str, str], cache: SpeakerCache, max_passages: int = 8
+) -> list[Candidate]:
+    """Quotable spans from the top passages, de-duplicated by text."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for rank, p in enumerate(passages[:max_passages]):
+        text = texts.get(p.ref.article_id)
+        if text is None:
+            continue
+        spans, who, sides = cache.get(p.ref.article_id, text)
+        index = {s.start: i for i, s in enumerate(spans)}
+        for s in p.chunk.sentences:
+            i = index.get(s.start)
+            if i is None:
+                continue
+            sentence = text[s.start : s.end]
+            n = count_words(sentence)
+            if n < 5 or n > 90 or is_heading(sentence) or is_boilerplate(sentence):
+                continue
+            start = s.start
+            if i > 0 and (_LEANS_BACK.match(sentence) or n < 8):
+                prev = spans[i - 1]
+                prev_text = text[prev.start : prev.end]
+                if (
+                    "\n\n" not in text[prev.end : s.start]
+                    and not is_heading(prev_text)
+                    and count_words(prev_text) + n <= 90
+                ):
+                    start = prev.start
+            key = " ".join(text[start : s.end].split())
+            if key in seen:
+                continue
+            seen.add(key)
+            speaker = who[i] or (who[i - 1] if start < s.start else None)
+            out.append(
+                Candidate(
+                    ref=p.ref,
+                    start=start,
+                    end=s.end,
+                    text=text[start : s.end],
+                    speaker=speaker,
+                    speaker_sides=sides.get(speaker, set()) if speaker else set(),
+                    passage_rank=rank,
+                    also_in=p.duplicates,
+                )
+            )
+    return out
+
+
+def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> None:
+    """Fill in each candidate's features and score."""
+    if not cands:
+        return
+    vecs = embed([q.text] + [c.text for c in cands])
+    sims = vecs[1:] @ vecs[0]
+    toks = [set(tokenize([c.text])[0]) for c in cands]
+    df = Counter(t for ts in toks for t in ts)
+    n = len(cands)
+    idf = {t: math.log(1 + n / (1 + df.get(t, 0))) + 0.5 for t in q.tokens}
+    total = sum(idf.values()) or 1.0
+    for c, sim, ts in zip(cands, sims, toks, strict=True):
+        lex = sum(v for t, v in idf.items() if t in ts) / total
+        f = {
+            "semantic": float(sim),
+            "lexical": lex,
+            "passage": 1.0 / (1.0 + 0.5 * c.passage_rank),
+            "answer_type": _type_match(q, c.text),
+            "side": _side(q, c),
+            "speaker": _speaker_match(q, c),
+            "novelty": _novelty(q, c.text),
+        }
+        c.features = f
+        c.score = sum(getattr(w, k) * v for k, v in f.items())
+
+
+def _type_match(q: Question, text: str) -> float:
+    if q.wants == "number":
+        return 1.0 if _NUMBER.search(text) else 0.0
+    if q.wants == "date":
+        return 1.0 if _MONTH.search(text) else 0.0
+    if q.wants in ("person", "place"):
+        caps = {w.lower() for w in _CAPS.findall(text[1:])}
+        return 1.0 if caps - q.names else 0.0
+    return 0.0
+
+
+def _novelty(q: Question, text: str) -> float:
+    """Whether the span names something the question does not (an answer, not an echo)."""
+    caps = {w.lower() for w in _CAPS.findall(text[1:])} | set(re.findall(r"\d[\d,.]*", text))
+    return 1.0 if caps - q.names else 0.0
+
+
+def _side(q: Question, c: Candidate) -> float:
+    """+1 when the speaker belongs to the party asked about, -1 when to another party."""
+    if not q.sides or not c.speaker:
+        return 0.0
+    if c.speaker_sides & q.sides:
+        return 1.0
+    if c.speaker_sides:
+        return -1.0
+    return 0.0
+
+
+def _speaker_match(q: Question, c: Candidate) -> float:
+    if not c.speaker or not q.names:
+        return 0.0
+    words = {w.lower().strip("’'s") for w in c.speaker.split()}
+    return 1.0 if words & q.names else 0.0
+
+
+def select(cands: list[Candidate], k: int, embed: EmbedFn | None = None) -> list[Candidate]:
+    """The best ``k`` candidates, skipping overlaps and near-repeats."""
+    chosen: list[Candidate] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        if len(chosen) >= k:
+            break
+        if any(
+            o.ref.article_id == c.ref.article_id and o.start < c.end and c.start < o.end
+            for o in chosen
+        ):
+            continue
+        if any(_jaccard(o.text, c.text) > 0.7 for o in chosen):
+            continue
+        chosen.append(c)
+    return chosen
+
+
+def _jaccard(a: str, b: str) -> float:
+    sa, sb = set(a.lower().split()), set(b.lower().split())
+    return len(sa & sb) / max(1, len(sa | sb))
+
+
+def to_quotes(chosen: list[Candidate]) -> list[Quote]:
+    """Candidates as numbered quotes."""
+    return [
+        Quote(
+            text=c.text,
+            ref=c.ref,
+            start=c.start,
+            end=c.end,
+            speaker=c.speaker,
+            score=c.score,
+            citation=i,
+            also_in=c.also_in,
+        )
+        for i, c in enumerate(chosen, 1)
+    ]
+
+
+def confidence(c: Candidate) -> float:
+    """How sure the best quote is, from meaning and word overlap."""
+    return 0.6 * c.features.get("semantic", 0.0) + 0.4 * c.features.get("lexical", 0.0)

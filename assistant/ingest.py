@@ -1,0 +1,230 @@
+"""The ingest pipeline: read -> segment and chunk -> embed -> store, overlapped in threads.
+
+Parsing runs in the caller's thread while the encoder (which releases the GIL) works on the
+previous batch and a writer thread commits the batch before that to Chroma.
+"""
+
+from __future__ import annotations
+
+import gzip
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embed import Embedder
+from assistant.sources import Failure, Reader, is_url
+from assistant.store import ChromaStore
+from assistant.text import chunk_article
+from assistant.types import Article, Chunk
+
+ProgressFn = Callable[["IngestReport"], None]
+_STOP = object()
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the summary line and ``--json``."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    pruned: int = 0
+    chunks: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    seen: int = 0
+    total: int | None = None
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "pruned": self.pruned,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 2),
+            "failures": [{"origin": f.origin, "reason": f.reason} for f in self.failures],
+        }
+
+
+def embedding_text(article: Article, chunk: Chunk) -> str:
+    """What the encoder sees for a chunk: the headline gives the passage its topic."""
+    return f"{article.title}\n{chunk.text}" if article.title else chunk.text
+
+
+def estimate_total(targets: Iterable[str], reader: Reader) -> int | None:
+    """How many articles the targets hold, cheaply (None when unknown, e.g. feeds)."""
+    total = 0
+    for f in reader.files(targets):
+        name = f.name.lower()
+        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(f, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        elif name.endswith((".rss", ".atom", ".xml", ".json")):
+            return None
+        else:
+            total += 1
+    return None if any(is_url(str(t)) for t in targets) else total
+
+
+class Ingestor:
+    """Incremental, idempotent ingest into the store."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        reader: Reader,
+        chunk_words: int = 120,
+        overlap: int = 1,
+        batch_articles: int = 32,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.reader = reader
+        self.chunk_words = chunk_words
+        self.overlap = overlap
+        self.batch_articles = batch_articles
+
+    def run(
+        self,
+        targets: list[str],
+        prune: bool = False,
+        progress: ProgressFn | None = None,
+        force: bool = False,
+    ) -> IngestReport:
+        """Ingest every article under ``targets``; return what happened."""
+        t0 = time.perf_counter()
+        report = IngestReport(total=estimate_total(targets, self.reader))
+        seen_ids: set[str] = set()
+        read_files: set[str] = set()
+        to_encode: queue.Queue[object] = queue.Queue(maxsize=2)
+        to_write: queue.Queue[object] = queue.Queue(maxsize=2)
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def encoder() -> None:
+            try:
+                while (item := to_encode.get()) is not _STOP:
+                    batch = item  # type: ignore[assignment]
+                    texts = [embedding_text(a, c) for a, cs, _ in batch for c in cs]  # type: ignore[attr-defined]
+                    vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
+                    to_write.put((batch, vecs))
+            except BaseException as e:  # surfaced in the caller's thread
+                errors.append(e)
+            finally:
+                to_write.put(_STOP)
+
+        def writer() -> None:
+            try:
+                while (item := to_write.get()) is not _STOP:
+                    batch, vecs = item  # type: ignore[misc]
+                    pos = 0
+                    for article, chunks, is_new in batch:
+                        n = len(chunks)
+                        self.store.put_article(article, chunks, vecs[pos : pos + n])
+                        pos += n
+                        with lock:
+                            report.chunks += n
+                            if is_new:
+                                report.added += 1
+                            else:
+                                report.updated += 1
+                        if progress:
+                            progress(report)
+            except BaseException as e:
+                errors.append(e)
+                while to_write.get() is not _STOP:  # drain so the encoder never blocks
+                    pass
+
+        threads = [
+            threading.Thread(target=encoder, daemon=True),
+            threading.Thread(target=writer, daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        pending: list[Article] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            stored = self.store.hashes([a.id for a in pending])
+            batch = []
+            for a in pending:
+                if not force and stored.get(a.id) == a.content_hash:
+                    with lock:
+                        report.skipped += 1
+                    continue
+                chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
+                batch.append((a, chunks, a.id not in stored))
+            pending.clear()
+            if batch:
+                to_encode.put(batch)
+            if progress:
+                progress(report)
+
+        try:
+            for item in self.reader.read(targets):
+                if errors:
+                    break
+                report.seen += 1
+                if isinstance(item, Failure):
+                    report.failures.append(item)
+                    if progress:
+                        progress(report)
+                    continue
+                if item.origin:
+                    read_files.add(_origin_file(item.origin))
+                if item.id in seen_ids:
+                    continue  # the same article twice in one run: first one wins
+                seen_ids.add(item.id)
+                pending.append(item)
+                if len(pending) >= self.batch_articles:
+                    flush()
+            flush()
+        finally:
+            to_encode.put(_STOP)
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        if prune:
+            report.pruned = self.prune(seen_ids, read_files)
+        report.seconds = time.perf_counter() - t0
+        if progress:
+            progress(report)
+        return report
+
+    def prune(self, seen_ids: set[str], read_files: set[str]) -> int:
+        """Delete articles whose file is gone, or that a re-read file no longer holds."""
+        removed = 0
+        for s in self.store.list_articles():
+            if not s.origin or is_url(s.origin):
+                continue
+            path = _origin_file(s.origin)
+            gone = not Path(path).exists()
+            dropped = path in read_files and s.ref.article_id not in seen_ids
+            if gone or dropped:
+                self.store.delete_article(s.ref.article_id)
+                removed += 1
+        return removed
+
+
+_SUFFIX = re.compile(r"(?:[:#]\d+)$")
+
+
+def _origin_file(origin: str) -> str:
+    """The file part of an origin like ``path/to/x.jsonl:12`` or ``feed.xml#3``."""
+    return _SUFFIX.sub("", origin)

@@ -1,0 +1,145 @@
+"""BM25 over the stored chunks (bm25s), derived from the store and never a source of truth.
+
+The index is rebuilt when the store's fingerprint changes and cached on disk under
+``data_dir/lexical/<fingerprint>`` so a restart does not re-tokenise the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.store import date_ord
+from assistant.types import ArticleRef, Chunk, Filters
+
+_STEMMER: Any = None
+
+
+def _stemmer() -> Any:
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    return _STEMMER
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, stemmed tokens (the same for documents and queries)."""
+    import bm25s
+
+    out = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
+    )
+    return [list(t) for t in out]  # type: ignore[union-attr]
+
+
+class LexicalIndex:
+    """BM25 over chunks, with per-chunk metadata for filtering."""
+
+    def __init__(self, records: list[tuple[Chunk, ArticleRef]], bm25: Any) -> None:
+        self.records = records
+        self.bm25 = bm25
+        self.pub = np.array([date_ord(r.published) for _, r in records], dtype=np.int64)
+        self.source = np.array([r.source for _, r in records], dtype=object)
+        self.by_id = {c.id: i for i, (c, _) in enumerate(records)}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @classmethod
+    def build(cls, records: Iterable[tuple[Chunk, ArticleRef]]) -> LexicalIndex:
+        """Index the chunks (title + text, as the encoder sees them)."""
+        import bm25s
+
+        recs = list(records)
+        bm25 = bm25s.BM25()
+        if recs:
+            bm25.index(tokenize([f"{r.title}\n{c.text}" for c, r in recs]), show_progress=False)
+        return cls(recs, bm25)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """1.0 for chunks the filters allow, else 0.0 (None when nothing is filtered)."""
+        if not filters or filters.empty:
+            return None
+        ok = np.ones(len(self.records), dtype=bool)
+        if filters.since:
+            ok &= self.pub >= date_ord(filters.since)
+        if filters.until:
+            ok &= self.pub <= date_ord(filters.until)
+        if filters.sources:
+            ok &= np.isin(self.source, list(filters.sources))
+        return ok.astype(np.float32)
+
+    def search(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, ArticleRef, float]]:
+        """Top chunks by BM25 within the filters."""
+        if not self.records:
+            return []
+        q = tokenize([query])
+        if not q[0]:
+            return []
+        known = [t for t in q[0] if t in self.bm25.vocab_dict]
+        if not known:
+            return []
+        k = min(k, len(self.records))
+        docs, scores = self.bm25.retrieve(
+            [known], k=k, show_progress=False, weight_mask=self.mask(filters), n_threads=1
+        )
+        out = []
+        for i, s in zip(docs[0], scores[0], strict=True):
+            if s <= 0:
+                continue
+            c, r = self.records[int(i)]
+            out.append((c, r, float(s)))
+        return out
+
+    # ---------------------------------------------------------------- disk cache
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.bm25.save(str(tmp / "bm25"), show_progress=False)
+        with open(tmp / "records.pkl", "wb") as fh:
+            pickle.dump(self.records, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        (tmp / "meta.json").write_text(json.dumps({"chunks": len(self.records)}))
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        with open(folder / "records.pkl", "rb") as fh:
+            records = pickle.load(fh)
+        return cls(records, bm25)
+
+
+def cached_index(root: Path, fingerprint: str, build: Any) -> LexicalIndex:
+    """The index for ``fingerprint`` from disk, else built by ``build()`` and saved."""
+    folder = root / fingerprint[:16]
+    if (folder / "meta.json").exists():
+        try:
+            return LexicalIndex.load(folder)
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError):
+            shutil.rmtree(folder, ignore_errors=True)
+    index = LexicalIndex.build(build())
+    if root.exists():
+        for old in root.iterdir():
+            shutil.rmtree(old, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if len(index):
+        index.save(folder)
+    return index
+
+
+__all__ = ["LexicalIndex", "cached_index", "date", "tokenize"]

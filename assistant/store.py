@@ -1,0 +1,344 @@
+"""Chroma, the one store: chunks (with embeddings) and articles (full text and metadata).
+
+This is the only module that imports chromadb. The embedded persistent store is the default;
+``ASSISTANT_CHROMA_URL`` points the same code at a ``chroma run`` server.
+
+Consistency: an article's chunks are written before its article record, and the record carries
+the content hash. An article counts as stored only when its record exists with that hash, so an
+ingest killed at any point is completed by the next run with no duplicates (ids are stable and
+old chunks of an article are deleted before its new ones are written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import StoreError
+from assistant.types import Article, ArticleRef, Chunk, Filters, Span
+
+PAGE = 2000
+
+
+def date_ord(d: date | None) -> int:
+    """Dates as integers Chroma can compare (0 = undated)."""
+    return d.toordinal() if d else 0
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article record as the store holds it (text loaded on demand)."""
+
+    ref: ArticleRef
+    origin: str
+    content_hash: str
+    n_chunks: int
+    authors: tuple[str, ...] = ()
+
+
+class ChromaStore:
+    """Articles and chunks in two Chroma collections."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        collection: str = "news",
+        url: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.prefix = collection
+        self.url = url
+        self.token = token
+        self._client: Any = None
+        self._chunks: Any = None
+        self._articles: Any = None
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def where(self) -> str:
+        return self.url or str(self.data_dir / "chroma")
+
+    def _connect(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        csettings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if self.url:
+                u = urlparse(self.url)
+                headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+                self._client = chromadb.HttpClient(
+                    host=u.hostname or "localhost",
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    headers=headers,
+                    settings=csettings,
+                )
+            else:
+                path = self.data_dir / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=csettings)
+            cfg: Any = {"hnsw": {"space": "cosine"}}
+            self._chunks = self._client.get_or_create_collection(
+                f"{self.prefix}_chunks", embedding_function=None, configuration=cfg
+            )
+            self._articles = self._client.get_or_create_collection(
+                f"{self.prefix}_articles", embedding_function=None, configuration=cfg
+            )
+        except StoreError:
+            raise
+        except Exception as e:
+            hint = (
+                "is the server running? start it with `chroma run --path DIR --port PORT`"
+                if self.url
+                else "check that the data directory is writable and not used by another version"
+            )
+            raise StoreError(f"cannot open the Chroma store at {self.where}: {e}; {hint}") from e
+
+    @property
+    def chunks(self) -> Any:
+        if self._chunks is None:
+            self._connect()
+        return self._chunks
+
+    @property
+    def articles(self) -> Any:
+        if self._articles is None:
+            self._connect()
+        return self._articles
+
+    # ------------------------------------------------------------------ writes
+    def put_article(
+        self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray
+    ) -> None:
+        """Replace an article's chunks, then record the article (the commit point)."""
+        self.delete_chunks(article.id)
+        if chunks:
+            for i in range(0, len(chunks), PAGE):
+                part = chunks[i : i + PAGE]
+                self.chunks.upsert(
+                    ids=[c.id for c in part],
+                    documents=[c.text for c in part],
+                    embeddings=embeddings[i : i + PAGE],
+                    metadatas=[_chunk_meta(article, c) for c in part],
+                )
+        if len(chunks):
+            centroid = embeddings.mean(axis=0)
+            norm = float(np.linalg.norm(centroid)) or 1.0
+            vec = centroid / norm
+        else:
+            vec = np.zeros(embeddings.shape[1] if embeddings.ndim == 2 else 384, np.float32)
+            vec[0] = 1.0
+        self.articles.upsert(
+            ids=[article.id],
+            documents=[article.text],
+            embeddings=[vec.astype(np.float32)],
+            metadatas=[_article_meta(article, len(chunks))],
+        )
+
+    def delete_chunks(self, article_id: str) -> None:
+        """Remove every chunk of an article."""
+        self.chunks.delete(where={"article_id": article_id})
+
+    def delete_article(self, article_id: str) -> None:
+        """Remove an article record, then its chunks."""
+        self.articles.delete(ids=[article_id])
+        self.delete_chunks(article_id)
+
+    # ------------------------------------------------------------------ reads
+    def hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """content_hash of the given article ids that are stored."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), PAGE):
+            got = self.articles.get(ids=list(ids[i : i + PAGE]), include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out[aid] = str(meta.get("content_hash", ""))
+        return out
+
+    def list_articles(self) -> list[StoredArticle]:
+        """Every stored article record (no text)."""
+        out = []
+        total = self.articles.count()
+        for off in range(0, total, PAGE):
+            got = self.articles.get(limit=PAGE, offset=off, include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out.append(_stored(aid, meta))
+        return out
+
+    def get_article(self, article_id: str) -> Article | None:
+        """An article with its full text, or None."""
+        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        meta, text = got["metadatas"][0], got["documents"][0]
+        s = _stored(article_id, meta)
+        return Article(
+            id=article_id,
+            title=s.ref.title,
+            text=text,
+            source=s.ref.source,
+            published=s.ref.published,
+            url=s.ref.url,
+            authors=s.authors,
+            origin=s.origin,
+            content_hash=s.content_hash,
+        )
+
+    def get_texts(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Full texts of several articles."""
+        if not article_ids:
+            return {}
+        got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents"])
+        return dict(zip(got["ids"], got["documents"], strict=True))
+
+    def iter_chunks(self) -> Iterator[tuple[Chunk, ArticleRef]]:
+        """Every stored chunk with its article's reference (for derived indexes)."""
+        total = self.chunks.count()
+        for off in range(0, total, PAGE):
+            got = self.chunks.get(limit=PAGE, offset=off, include=["metadatas", "documents"])
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield _chunk(cid, doc, meta), _ref(meta)
+
+    def dense(
+        self, embedding: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, ArticleRef, float]]:
+        """Nearest chunks by cosine similarity, within the filters."""
+        n = self.chunks.count()
+        if n == 0:
+            return []
+        kwargs: dict[str, Any] = {}
+        where = chroma_where(filters)
+        if where:
+            kwargs["where"] = where
+        res = self.chunks.query(
+            query_embeddings=[embedding.astype(np.float32)],
+            n_results=min(k, n),
+            include=["metadatas", "documents", "distances"],
+            **kwargs,
+        )
+        return [
+            (_chunk(cid, doc, meta), _ref(meta), 1.0 - float(dist))
+            for cid, doc, meta, dist in zip(
+                res["ids"][0],
+                res["documents"][0],
+                res["metadatas"][0],
+                res["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks)."""
+        return self.articles.count(), self.chunks.count()
+
+    def fingerprint(self) -> str:
+        """Changes whenever any article is added, changed or removed."""
+        h = hashlib.sha1()
+        for s in sorted(self.list_articles(), key=lambda a: a.ref.article_id):
+            h.update(f"{s.ref.article_id}:{s.content_hash};".encode())
+        h.update(str(self.chunks.count()).encode())
+        return h.hexdigest()
+
+    def size_bytes(self) -> int | None:
+        """Bytes on disk of the embedded store (None for a server)."""
+        if self.url:
+            return None
+        root = self.data_dir / "chroma"
+        return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """A Chroma ``where`` clause for the filters."""
+    if not filters or filters.empty:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.since:
+        clauses.append({"published_ord": {"$gte": date_ord(filters.since)}})
+    if filters.until:
+        clauses.append({"published_ord": {"$lte": date_ord(filters.until)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _chunk_meta(article: Article, c: Chunk) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "idx": c.index,
+        "start": c.start,
+        "end": c.end,
+        "sents": ",".join(f"{s.start - c.start}-{s.end - c.start}" for s in c.sentences),
+        "title": article.title,
+        "source": article.source,
+        "published": article.published.isoformat() if article.published else "",
+        "published_ord": date_ord(article.published),
+        "url": article.url,
+    }
+
+
+def _article_meta(a: Article, n_chunks: int) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "source": a.source,
+        "published": a.published.isoformat() if a.published else "",
+        "published_ord": date_ord(a.published),
+        "url": a.url,
+        "authors": "; ".join(a.authors),
+        "origin": a.origin,
+        "content_hash": a.content_hash,
+        "n_chunks": n_chunks,
+    }
+
+
+def _ref(meta: dict[str, Any]) -> ArticleRef:
+    pub = meta.get("published") or ""
+    return ArticleRef(
+        article_id=str(meta["article_id"]),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        published=date.fromisoformat(pub) if pub else None,
+        url=str(meta.get("url", "")),
+    )
+
+
+def _chunk(cid: str, doc: str, meta: dict[str, Any]) -> Chunk:
+    start = int(meta["start"])
+    spans = []
+    for part in str(meta.get("sents", "")).split(","):
+        if part:
+            a, b = part.split("-")
+            spans.append(Span(start + int(a), start + int(b)))
+    return Chunk(
+        id=cid,
+        article_id=str(meta["article_id"]),
+        index=int(meta["idx"]),
+        start=start,
+        end=int(meta["end"]),
+        text=doc,
+        sentences=tuple(spans),
+    )
+
+
+def _stored(aid: str, meta: dict[str, Any]) -> StoredArticle:
+    pub = meta.get("published") or ""
+    return StoredArticle(
+        ref=ArticleRef(
+            aid,
+            str(meta.get("title", "")),
+            str(meta.get("source", "")),
+            date.fromisoformat(pub) if pub else None,
+            str(meta.get("url", "")),
+        ),
+        origin=str(meta.get("origin", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        n_chunks=int(meta.get("n_chunks", 0)),
+        authors=tuple(a for a in str(meta.get("authors", "")).split("; ") if a),
+    )

@@ -1,0 +1,187 @@
+"""Plain, frozen data passed between the parts of the assistant."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article with its metadata and full text (offsets refer to ``text``)."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    published: date | None = None
+    url: str = ""
+    authors: tuple[str, ...] = ()
+    origin: str = ""  # the file path or URL it was read from
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` in an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article, embedded and indexed as one passage."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...] = ()  # absolute offsets in the article text
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What a citation needs to name an article."""
+
+    article_id: str
+    title: str
+    source: str
+    published: date | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's metadata and its retrieval scores."""
+
+    chunk: Chunk
+    ref: ArticleRef
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    duplicates: tuple[ArticleRef, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim span of an article, with who said it and where it is."""
+
+    text: str
+    ref: ArticleRef
+    start: int
+    end: int
+    speaker: str | None = None
+    score: float = 0.0
+    citation: int = 0  # 1-based number shown to the reader
+    also_in: tuple[ArticleRef, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "speaker": self.speaker,
+            "article_id": self.ref.article_id,
+            "title": self.ref.title,
+            "source": self.ref.source,
+            "published": self.ref.published.isoformat() if self.ref.published else None,
+            "url": self.ref.url,
+            "start": self.start,
+            "end": self.end,
+            "citation": self.citation,
+            "score": round(self.score, 4),
+            "also_in": [r.article_id for r in self.also_in],
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on what retrieval may return."""
+
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None  # inclusive; "as of" also lands here
+
+    def merged(self, other: Filters) -> Filters:
+        """Combine two filter sets, the tighter bound winning."""
+        since = max((d for d in (self.since, other.since) if d), default=None)
+        until = min((d for d in (self.until, other.until) if d), default=None)
+        return Filters(sources=self.sources or other.sources, since=since, until=until)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says to a question: quotes, citations and whether it abstained."""
+
+    question: str
+    quotes: tuple[Quote, ...]
+    passages: tuple[Passage, ...]
+    abstained: bool
+    confidence: float
+    markdown: str
+    standalone_question: str = ""
+    filters: Filters = field(default_factory=Filters)
+    mode: str = "extractive"
+    text: str = ""  # the LLM's prose (LLM mode), after verification
+    unverified: tuple[str, ...] = ()
+    fallback: bool = False
+    usage: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "mode": self.mode,
+            "fallback": self.fallback,
+            "answer": self.markdown,
+            "quotes": [q.to_json() for q in self.quotes],
+            "unverified": list(self.unverified),
+            "filters": {
+                "sources": list(self.filters.sources),
+                "since": self.filters.since.isoformat() if self.filters.since else None,
+                "until": self.filters.until.isoformat() if self.filters.until else None,
+            },
+            "passages": [
+                {
+                    "article_id": p.ref.article_id,
+                    "title": p.ref.title,
+                    "source": p.ref.source,
+                    "published": p.ref.published.isoformat() if p.ref.published else None,
+                    "start": p.chunk.start,
+                    "end": p.chunk.end,
+                    "score": round(p.score, 5),
+                }
+                for p in self.passages
+            ],
+            "usage": dict(self.usage),
+        }
+
+
+def ref_of(article: Article) -> ArticleRef:
+    """The citation fields of an article."""
+    return ArticleRef(article.id, article.title, article.source, article.published, article.url)
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass as a plain dict (dates left as objects)."""
+    return asdict(obj)
