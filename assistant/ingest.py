@@ -119,7 +119,7 @@ class Ingestor:
             try:
                 while (item := to_encode.get()) is not _STOP:
                     batch = item  # type: ignore[assignment]
-                    texts = [embedding_text(a, c) for a, cs, _ in batch for c in cs]  # type: ignore[attr-defined]
+                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]  # type: ignore[attr-defined]
                     vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
                     to_write.put((batch, vecs))
             except BaseException as e:  # surfaced in the caller's thread
@@ -132,8 +132,10 @@ class Ingestor:
                 while (item := to_write.get()) is not _STOP:
                     batch, vecs = item  # type: ignore[misc]
                     pos = 0
-                    for article, chunks, is_new in batch:
+                    for article, chunks, is_new, replaces in batch:
                         n = len(chunks)
+                        if replaces:  # the same file now holds different text
+                            self.store.delete_article(replaces)
                         self.store.put_article(article, chunks, vecs[pos : pos + n])
                         pos += n
                         with lock:
@@ -156,10 +158,12 @@ class Ingestor:
         for t in threads:
             t.start()
         pending: list[Article] = []
+        by_origin: dict[str, str] | None = None
 
         def flush() -> None:
             if not pending:
                 return
+            nonlocal by_origin
             stored = self.store.hashes([a.id for a in pending])
             batch = []
             for a in pending:
@@ -167,8 +171,14 @@ class Ingestor:
                     with lock:
                         report.skipped += 1
                     continue
+                replaces = None
+                if a.id not in stored and a.origin:
+                    if by_origin is None:
+                        by_origin = {s.origin: s.ref.article_id for s in self.store.list_articles()}
+                    old = by_origin.get(a.origin)
+                    replaces = old if old and old != a.id else None
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
-                batch.append((a, chunks, a.id not in stored))
+                batch.append((a, chunks, a.id not in stored and not replaces, replaces))
             pending.clear()
             if batch:
                 to_encode.put(batch)

@@ -44,10 +44,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(64, ge=1, le=1024, description="Texts per encode call.")
 
     chunk_words: int = Field(
-        120, ge=20, le=2000, description="Target words per chunk (whole sentences)."
+        100, ge=20, le=2000, description="Target words per chunk (whole sentences)."
     )
     chunk_overlap_sentences: int = Field(
-        1, ge=0, le=5, description="Sentences repeated between neighbouring chunks."
+        0, ge=0, le=5, description="Sentences repeated between neighbouring chunks."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds for each URL or feed fetch.")

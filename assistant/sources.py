@@ -299,7 +299,7 @@ class Reader:
         content = entry.get("content") or []
         html = content[0].get("value", "") if content else ""
         summary = str(entry.get("summary", ""))
-        text = html_to_text(html) if html else ""
+        text = html_to_text(html or summary)
         published = entry.get("published_parsed") or entry.get("updated_parsed")
         authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
         if count_words(text) < 80 and link and is_url(link):
@@ -315,7 +315,7 @@ class Reader:
                 origin=origin,
             )
         return make_article(
-            text or html_to_text(summary),
+            text,
             title=str(entry.get("title", "")),
             source=outlet,
             published=published,

@@ -180,7 +180,7 @@ _BOILERPLATE = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_NEWSLETTER = re.compile(r"\b(?:newsletter|sign up|inbox)\b", re.IGNORECASE)
+_NEWSLETTER = re.compile(r"\b(?:newsletter|inbox|sign up here|subscribe)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.text import chunk_article
+from tests.conftest import CORPUS, ROOT
+
+ARTICLE = """---
+title: "{title}"
+source: Test Wire
+published: 2024-0{month}-1{day}
+---
+{body}
+"""
+
+
+def write_articles(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        body = " ".join(
+            f"Story {i} sentence {j} says the harbor authority of town number {i} met again."
+            for j in range(12)
+        )
+        p = folder / f"story{i:03d}.md"
+        p.write_text(ARTICLE.format(title=f"Story {i}", month=1 + i % 9, day=i % 10, body=body))
+        paths.append(p)
+    return paths
+
+
+def chunk_ids(a) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(a.store.chunks.get(include=[])["ids"])
+
+
+def test_every_chunk_slices_its_article(seeded) -> None:  # type: ignore[no-untyped-def]
+    [stored] = seeded.store.list_articles()
+    article = seeded.article(stored.ref.article_id)
+    got = seeded.store.chunks.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == stored.n_chunks >= 4
+    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
+        assert article.text[meta["start"] : meta["end"]] == doc
+
+
+def test_incremental_update_and_prune(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = write_articles(tmp_path / "news", 4)
+    r1 = fresh.ingest([str(tmp_path / "news")])
+    assert (r1.added, r1.updated, r1.skipped, r1.failed) == (4, 0, 0, 0)
+    ids1 = chunk_ids(fresh)
+    r2 = fresh.ingest([str(tmp_path / "news")])
+    assert (r2.added, r2.updated, r2.skipped) == (0, 0, 4)
+    assert chunk_ids(fresh) == ids1
+    # change one article: its old chunks go, new ones come, nothing duplicated
+    paths[0].write_text(ARTICLE.format(title="Story 0", month=1, day=0, body="Short new body."))
+    r3 = fresh.ingest([str(tmp_path / "news")])
+    assert (r3.added, r3.updated, r3.skipped) == (0, 1, 3)
+    stored = {s.ref.title: s for s in fresh.store.list_articles()}
+    assert stored["Story 0"].n_chunks == 1
+    assert len(chunk_ids(fresh)) == sum(s.n_chunks for s in stored.values())
+    # delete a file: --prune removes it
+    paths[1].unlink()
+    r4 = fresh.ingest([str(tmp_path / "news")], prune=True)
+    assert r4.pruned == 1
+    assert sorted(s.ref.title for s in fresh.store.list_articles()) == [
+        "Story 0", "Story 2", "Story 3"
+    ]
+    assert all(not i.startswith(stored["Story 1"].ref.article_id) for i in chunk_ids(fresh))
+
+
+def test_bad_files_do_not_stop_the_rest(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_articles(tmp_path / "mix", 2)
+    (tmp_path / "mix" / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
+    (tmp_path / "mix" / "empty.md").write_text("")
+    report = fresh.ingest([str(tmp_path / "mix")])
+    assert report.added == 2
+    assert sorted(Path(f.origin).name for f in report.failures) == ["bad.pdf", "empty.md"]
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+    a = Assistant(Settings(data_dir=Path(sys.argv[1])))
+    def progress(report):
+        if report.added >= 7:
+            os.kill(os.getpid(), signal.SIGKILL)
+    a.ingest([sys.argv[2]], progress=progress)
+    """
+)
+
+
+def test_sigkill_midway_then_rerun_completes(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_articles(tmp_path / "many", 40)
+    data = fresh.settings.data_dir
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, str(data), str(tmp_path / "many")],
+        cwd=ROOT, capture_output=True, timeout=300,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    partial = len(fresh.store.list_articles())
+    assert 7 <= partial < 40
+    report = fresh.ingest([str(tmp_path / "many")])
+    assert report.added + report.updated == 40 - report.skipped
+    assert report.skipped >= 7
+    stored = fresh.store.list_articles()
+    assert len(stored) == 40
+    ids = chunk_ids(fresh)
+    assert len(ids) == len(set(ids)) == sum(s.n_chunks for s in stored)
+    for s in stored:
+        art = fresh.article(s.ref.article_id)
+        assert s.n_chunks == len(chunk_article(art.id, art.text, fresh.settings.chunk_words,
+                                               fresh.settings.chunk_overlap_sentences))
+
+
+FEED = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Local Wire</title>
+<item><title>Full entry</title><link>{base}/full</link>
+<pubDate>Mon, 06 Jun 2022 10:00:00 GMT</pubDate>
+<description>{long}</description></item>
+<item><title>Summary only</title><link>{base}/page.html</link>
+<pubDate>Tue, 07 Jun 2022 10:00:00 GMT</pubDate>
+<description>Short teaser.</description></item>
+</channel></rss>"""
+PAGE = """<html><head><title>Summary only</title></head><body><article>
+<p>{text}</p><p>The port director said shipments resumed on Tuesday.</p></article></body></html>"""
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    pages: dict[str, tuple[str, str]] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path not in pages:
+                self.send_response(404)
+                self.end_headers()
+                return
+            ctype, body = pages[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    long = " ".join(["Dockworkers in the harbor returned to work after the strike ended."] * 10)
+    pages["/feed.xml"] = ("application/rss+xml", FEED.format(base=base, long=long))
+    pages["/page.html"] = ("text/html", PAGE.format(text=" ".join(
+        ["Cargo traffic at the harbor picked up again this week after weeks of delays."] * 8)))
+    pages["/article.html"] = pages["/page.html"]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base
+    server.shutdown()
+
+
+def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-untyped-def]
+    report = fresh.ingest([f"{site}/feed.xml", f"{site}/article.html", f"{site}/missing"])
+    assert report.added == 3
+    [fail] = report.failures
+    assert "HTTP 404" in fail.reason and "/missing" in fail.reason
+    arts = {s.ref.title: s for s in fresh.store.list_articles()}
+    assert arts["Full entry"].ref.source == "Local Wire"
+    assert str(arts["Full entry"].ref.published) == "2022-06-06"
+    fetched = fresh.article(arts["Summary only"].ref.article_id)
+    assert "The port director said shipments resumed on Tuesday." in fetched.text
+    assert fetched.url == f"{site}/page.html"
+
+
+def test_unreachable_feed_is_reported(fresh) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/feed.xml"
+    report = fresh.ingest([url, str(CORPUS)])
+    assert report.added == 1
+    assert report.failures[0].origin == url and "fetch failed" in report.failures[0].reason
+
+
+def test_chroma_server_backend(chroma_server: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
+    from tests.conftest import make_settings
+
+    a = Assistant(make_settings(tmp_path, chroma_url=chroma_server, collection="srv"))
+    a.embedder = embedder
+    r = a.ingest([str(CORPUS)])
+    assert r.added == 1
+    assert a.ingest([str(CORPUS)]).skipped == 1
+    assert a.store.size_bytes() is None
+    answer = a.ask("What does Russia require before talks?")
+    assert not answer.abstained
+    assert "Officials from the Russian side" in answer.quotes[0].text

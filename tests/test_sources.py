@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assistant.sources import Failure, Reader, read_text
+from assistant.types import Article
+from tests.conftest import BENCH, SEED
+
+
+def read_all(*targets: object) -> list[Article | Failure]:
+    return list(Reader(max_bytes=200_000).read([str(t) for t in targets]))
+
+
+def test_seed_front_matter() -> None:
+    [a] = read_all(SEED)
+    assert isinstance(a, Article)
+    assert a.source == "DEA News"
+    assert a.published is None
+    assert a.title.startswith("White House says conditions")
+    assert a.text.startswith("At a recent briefing, White House Strategic Communications")
+    assert "---" not in a.text
+
+
+def test_ids_are_stable_and_url_based() -> None:
+    a = read_text("---\nurl: https://x.test/a\n---\nBody text here.", "a.md")
+    b = read_text("---\nurl: https://x.test/a\n---\nOther body.", "b.md")
+    c = read_text("Body text here.", "c.md")
+    assert a.id == b.id != c.id
+    assert read_text("Body text here.", "d.md").id == c.id
+
+
+def test_jsonl_gz_with_bad_lines(tmp_path: Path) -> None:
+    f = tmp_path / "arts.jsonl.gz"
+    rows = [
+        json.dumps({"id": "x1", "title": "One", "text": "First article text.", "source": "CNN",
+                    "published": "2022-06-16", "authors": ["A B"]}),
+        "{not json",
+        json.dumps({"title": "No text"}),
+        json.dumps({"title": "Two", "body": "Second article.", "published_at": "2022-07-01"}),
+    ]
+    f.write_bytes(gzip.compress("\n".join(rows).encode()))
+    items = read_all(f)
+    arts = [i for i in items if isinstance(i, Article)]
+    fails = [i for i in items if isinstance(i, Failure)]
+    assert [a.id for a in arts][0] == "x1"
+    assert arts[0].published == date(2022, 6, 16) and arts[0].authors == ("A B",)
+    assert arts[1].published == date(2022, 7, 1)
+    assert len(fails) == 2
+    assert "arts.jsonl.gz:2: malformed JSON line" in fails[0].reason
+    assert "no 'text' or 'body' field" in fails[1].reason
+
+
+def test_html_extraction(tmp_path: Path) -> None:
+    body = " ".join(["The council approved the budget after a long debate."] * 12)
+    html = f"""<html><head><title>Council approves budget</title>
+    <meta property="og:site_name" content="City Times">
+    <meta name="date" content="2023-03-05"></head>
+    <body><nav>Home | Sports | Sign up</nav><article><h1>Council approves budget</h1>
+    <p>{body}</p><p>Mayor Jane Roe said the plan was fair.</p></article>
+    <footer>Copyright 2023</footer></body></html>"""
+    f = tmp_path / "page.html"
+    f.write_text(html)
+    [a] = read_all(f)
+    assert isinstance(a, Article)
+    assert a.title == "Council approves budget"
+    assert "Mayor Jane Roe said the plan was fair." in a.text
+    assert "Home | Sports" not in a.text
+    assert a.published == date(2023, 3, 5)
+
+
+def test_bad_inputs_are_reported_and_skipped(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "huge.txt").write_text("word " * 60_000)
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (tmp_path / "legacy.txt").write_bytes(
+        "Le président a déclaré que la réunion était très importante pour l'économie.".encode(
+            "cp1252"
+        )
+    )
+    (tmp_path / "good.md").write_text("A good article about the economy.")
+    items = read_all(tmp_path)
+    by_origin = {Path(i.origin).name: i for i in items}
+    assert isinstance(by_origin["good.md"], Article)
+    legacy = by_origin["legacy.txt"]
+    assert isinstance(legacy, Article) and "président a déclaré" in legacy.text
+    for name, reason in [
+        ("empty.txt", "empty file"),
+        ("binary.txt", "binary file"),
+        ("huge.txt", "over the 0.2 MB limit"),
+        ("broken.pdf", "malformed PDF"),
+    ]:
+        item = by_origin[name]
+        assert isinstance(item, Failure), name
+        assert reason in item.reason and name in item.reason
+
+
+def test_missing_path() -> None:
+    [f] = read_all("/nonexistent/folder")
+    assert isinstance(f, Failure) and "no such file or folder" in f.reason
+
+
+@pytest.mark.skipif(not (BENCH / "rtqa" / "corpus.jsonl.gz").exists(), reason="bench data absent")
+def test_rtqa_corpus_reads_as_is() -> None:
+    import itertools
+
+    items = list(itertools.islice(Reader().read([BENCH / "rtqa" / "corpus.jsonl.gz"]), 50))
+    assert all(isinstance(i, Article) for i in items)
+    first = items[0]
+    assert isinstance(first, Article)
+    assert first.id == "000a59fcd3ac0dfd" and first.source == "USA Today"
+    assert first.published == date(2022, 7, 6)
