@@ -94,8 +94,11 @@ def score_rtqa(q: dict[str, Any], ans: Answer, latency_ms: float) -> QuestionRes
     gold = set(q.get("gold_doc_ids") or [])
     passages = list(ans.passages)[:10]
     gold_rank = next(
-        (i for i, p in enumerate(passages, 1) if p.ref.article_id in gold
-         or any(d.article_id in gold for d in p.duplicates)),
+        (
+            i
+            for i, p in enumerate(passages, 1)
+            if p.ref.article_id in gold or any(d.article_id in gold for d in p.duplicates)
+        ),
         None,
     )
     target = normalize(q["answer"])
@@ -182,15 +185,17 @@ def run_eval(
             t0 = time.perf_counter()
             ans = assistant.ask(q["question"], as_of=as_of)
             ms = (time.perf_counter() - t0) * 1000
-            results.append(score_rtqa(q, ans, ms) if benchmark == "rtqa"
-                           else score_custom(q, ans, ms))
+            results.append(
+                score_rtqa(q, ans, ms) if benchmark == "rtqa" else score_custom(q, ans, ms)
+            )
             bar.advance(task)
     metrics = rtqa_metrics(results) if benchmark == "rtqa" else custom_metrics(results)
     out = output or (base.data_dir / f"eval-{benchmark}-results.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        json.dumps({"metrics": metrics, "results": [r.__dict__ for r in results]}, indent=1,
-                   default=str)
+        json.dumps(
+            {"metrics": metrics, "results": [r.__dict__ for r in results]}, indent=1, default=str
+        )
     )
     return metrics
 
@@ -221,7 +226,9 @@ def score_custom(q: dict[str, Any], ans: Answer, latency_ms: float) -> CustomRes
             if not any(normalize(sub) in t for t in texts):
                 reasons.append(f"no quote contains {sub!r}")
         speaker = q.get("expect_speaker")
-        if speaker and not (ans.quotes and speaker.lower() in (ans.quotes[0].speaker or "").lower()):
+        if speaker and not (
+            ans.quotes and speaker.lower() in (ans.quotes[0].speaker or "").lower()
+        ):
             got = ans.quotes[0].speaker if ans.quotes else None
             reasons.append(f"first quote's speaker is {got!r}, expected {speaker!r}")
     return CustomResult(q["question"], not reasons, reasons, ans.abstained, latency_ms)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -139,14 +139,24 @@ class Assistant:
         sources: Sequence[str] = (),
         top: int | None = None,
         mode: str | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Answer with verified, attributed quotes (or abstain)."""
+        """Answer with verified, attributed quotes (or abstain).
+
+        In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they arrive.
+        """
         question = self._check_question(question)
         if self.store.chunks.count() == 0:
             raise EmptyStoreError(
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )
-        standalone = condense(question, list(history))
+        use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
+        if history and use_llm == "llm" and self.settings.llm_provider != "none":
+            from assistant.answer.llm import llm_condense
+
+            standalone = llm_condense(self, question, list(history))
+        else:
+            standalone = condense(question, list(history))
         ref = as_of or date.today()
         p_since, p_until, query = date_filter(standalone, ref)
         filters = Filters(
@@ -155,12 +165,13 @@ class Assistant:
         if p_since or p_until:
             filters = filters.merged(Filters(since=p_since, until=p_until))
         passages = self.retrieve(query, filters, top, ref_date=as_of)
-        use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
         answer = self._extractive(question, standalone, passages, filters)
         if use_llm == "llm" and self.settings.llm_provider != "none":
             from assistant.answer.llm import llm_answer
 
-            return llm_answer(self, question, standalone, passages, filters, answer, history)
+            return llm_answer(
+                self, question, standalone, passages, filters, answer, history, on_token=on_token
+            )
         return answer
 
     def _extractive(

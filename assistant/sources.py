@@ -417,6 +417,8 @@ def html_to_text(html: str) -> str:
 
     if not html.strip():
         return ""
+    if "<" not in html:
+        return html.strip()
     text = trafilatura.extract(
         html, include_comments=False, include_tables=False, favor_recall=True
     )

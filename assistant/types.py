@@ -144,6 +144,8 @@ class Answer:
     unverified: tuple[str, ...] = ()
     fallback: bool = False
     usage: dict[str, int] = field(default_factory=dict)
+    verification: dict[str, int] = field(default_factory=dict)  # LLM mode: quote/citation counts
+    notice: str = ""  # why an LLM answer fell back (shown to the user), else empty
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -174,6 +176,8 @@ class Answer:
                 for p in self.passages
             ],
             "usage": dict(self.usage),
+            "verification": dict(self.verification),
+            "notice": self.notice,
         }
 
 

@@ -69,7 +69,9 @@ def test_incremental_update_and_prune(fresh, tmp_path: Path) -> None:  # type: i
     r4 = fresh.ingest([str(tmp_path / "news")], prune=True)
     assert r4.pruned == 1
     assert sorted(s.ref.title for s in fresh.store.list_articles()) == [
-        "Story 0", "Story 2", "Story 3"
+        "Story 0",
+        "Story 2",
+        "Story 3",
     ]
     assert all(not i.startswith(stored["Story 1"].ref.article_id) for i in chunk_ids(fresh))
 
@@ -103,7 +105,9 @@ def test_sigkill_midway_then_rerun_completes(fresh, tmp_path: Path) -> None:  # 
     data = fresh.settings.data_dir
     proc = subprocess.run(
         [sys.executable, "-c", KILLER, str(data), str(tmp_path / "many")],
-        cwd=ROOT, capture_output=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     partial = len(fresh.store.list_articles())
@@ -117,8 +121,11 @@ def test_sigkill_midway_then_rerun_completes(fresh, tmp_path: Path) -> None:  # 
     assert len(ids) == len(set(ids)) == sum(s.n_chunks for s in stored)
     for s in stored:
         art = fresh.article(s.ref.article_id)
-        assert s.n_chunks == len(chunk_article(art.id, art.text, fresh.settings.chunk_words,
-                                               fresh.settings.chunk_overlap_sentences))
+        assert s.n_chunks == len(
+            chunk_article(
+                art.id, art.text, fresh.settings.chunk_words, fresh.settings.chunk_overlap_sentences
+            )
+        )
 
 
 FEED = """<?xml version="1.0"?>
@@ -139,7 +146,7 @@ def site() -> Iterator[str]:
     pages: dict[str, tuple[str, str]] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path not in pages:
                 self.send_response(404)
                 self.end_headers()
@@ -157,8 +164,14 @@ def site() -> Iterator[str]:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     long = " ".join(["Dockworkers in the harbor returned to work after the strike ended."] * 10)
     pages["/feed.xml"] = ("application/rss+xml", FEED.format(base=base, long=long))
-    pages["/page.html"] = ("text/html", PAGE.format(text=" ".join(
-        ["Cargo traffic at the harbor picked up again this week after weeks of delays."] * 8)))
+    pages["/page.html"] = (
+        "text/html",
+        PAGE.format(
+            text=" ".join(
+                ["Cargo traffic at the harbor picked up again this week after weeks of delays."] * 8
+            )
+        ),
+    )
     pages["/article.html"] = pages["/page.html"]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield base
@@ -170,10 +183,11 @@ def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-unt
     assert report.added == 3
     [fail] = report.failures
     assert "HTTP 404" in fail.reason and "/missing" in fail.reason
-    arts = {s.ref.title: s for s in fresh.store.list_articles()}
-    assert arts["Full entry"].ref.source == "Local Wire"
-    assert str(arts["Full entry"].ref.published) == "2022-06-06"
-    fetched = fresh.article(arts["Summary only"].ref.article_id)
+    arts = {s.ref.url: s for s in fresh.store.list_articles()}
+    assert arts[f"{site}/full"].ref.source == "Local Wire"
+    assert str(arts[f"{site}/full"].ref.published) == "2022-06-06"
+    assert arts[f"{site}/page.html"].origin == f"{site}/feed.xml#2"
+    fetched = fresh.article(arts[f"{site}/page.html"].ref.article_id)
     assert "The port director said shipments resumed on Tuesday." in fetched.text
     assert fetched.url == f"{site}/page.html"
 

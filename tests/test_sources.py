@@ -37,8 +37,16 @@ def test_ids_are_stable_and_url_based() -> None:
 def test_jsonl_gz_with_bad_lines(tmp_path: Path) -> None:
     f = tmp_path / "arts.jsonl.gz"
     rows = [
-        json.dumps({"id": "x1", "title": "One", "text": "First article text.", "source": "CNN",
-                    "published": "2022-06-16", "authors": ["A B"]}),
+        json.dumps(
+            {
+                "id": "x1",
+                "title": "One",
+                "text": "First article text.",
+                "source": "CNN",
+                "published": "2022-06-16",
+                "authors": ["A B"],
+            }
+        ),
         "{not json",
         json.dumps({"title": "No text"}),
         json.dumps({"title": "Two", "body": "Second article.", "published_at": "2022-07-01"}),

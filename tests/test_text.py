@@ -14,19 +14,33 @@ def sents(text: str) -> list[str]:
     ("text", "expected"),
     [
         (
-            "The U.S. Senate voted 52-48. Sen. John F. Kennedy said, \"We are done.\" Then he left.",
-            ["The U.S. Senate voted 52-48.", 'Sen. John F. Kennedy said, "We are done."',
-             "Then he left."],
+            'The U.S. Senate voted 52-48. Sen. John F. Kennedy said, "We are done." Then he left.',
+            [
+                "The U.S. Senate voted 52-48.",
+                'Sen. John F. Kennedy said, "We are done."',
+                "Then he left.",
+            ],
         ),
-        ("He left at 3 p.m. The vote was close! Was it?",
-         ["He left at 3 p.m.", "The vote was close!", "Was it?"]),
-        ('"Yes," she said. Mr. Smith went to Washington.',
-         ['"Yes," she said.', "Mr. Smith went to Washington."]),
-        ("WASHINGTON (AP) — Gov. Ron DeSantis spoke.\n\nBy Jane Doe, CNN\nHe said no.",
-         ["WASHINGTON (AP) — Gov. Ron DeSantis spoke.", "By Jane Doe, CNN", "He said no."]),
-        ("Prices rose 3.5% in June. Officials met in the U.K. on Monday.",
-         ["Prices rose 3.5% in June.", "Officials met in the U.K. on Monday."]),
-        ("Sanctions hit the U.S. The markets fell.", ["Sanctions hit the U.S.", "The markets fell."]),
+        (
+            "He left at 3 p.m. The vote was close! Was it?",
+            ["He left at 3 p.m.", "The vote was close!", "Was it?"],
+        ),
+        (
+            '"Yes," she said. Mr. Smith went to Washington.',
+            ['"Yes," she said.', "Mr. Smith went to Washington."],
+        ),
+        (
+            "WASHINGTON (AP) — Gov. Ron DeSantis spoke.\n\nBy Jane Doe, CNN\nHe said no.",
+            ["WASHINGTON (AP) — Gov. Ron DeSantis spoke.", "By Jane Doe, CNN", "He said no."],
+        ),
+        (
+            "Prices rose 3.5% in June. Officials met in the U.K. on Monday.",
+            ["Prices rose 3.5% in June.", "Officials met in the U.K. on Monday."],
+        ),
+        (
+            "Sanctions hit the U.S. The markets fell.",
+            ["Sanctions hit the U.S.", "The markets fell."],
+        ),
     ],
 )
 def test_split_sentences_news(text: str, expected: list[str]) -> None:
@@ -37,14 +51,25 @@ def test_offsets_slice_the_original_text() -> None:
     text = "  First one.   Second one!\n\n\tThird “quoted.” Fourth?  "
     spans = split_sentences(text)
     assert [text[s.start : s.end] for s in spans] == [
-        "First one.", "Second one!", "Third “quoted.”", "Fourth?"
+        "First one.",
+        "Second one!",
+        "Third “quoted.”",
+        "Fourth?",
     ]
 
 
 @pytest.mark.parametrize(
     "line",
-    ["Sign up here to get The Results Are In", "JUST WATCHED", "Replay", "More Videos ...",
-     "MUST WATCH", "Read More", "___", "Contributing: The Associated Press"],
+    [
+        "Sign up here to get The Results Are In",
+        "JUST WATCHED",
+        "Replay",
+        "More Videos ...",
+        "MUST WATCH",
+        "Read More",
+        "___",
+        "Contributing: The Associated Press",
+    ],
 )
 def test_boilerplate_lines(line: str) -> None:
     assert is_boilerplate(line)
@@ -62,7 +87,9 @@ def test_chunks_are_exact_spans_of_whole_sentences() -> None:
     for c in chunks:
         assert text[c.start : c.end] == c.text
         assert c.start in starts
-        assert [text[s.start : s.end] for s in c.sentences][0] == c.text[: c.sentences[0].end - c.start]
+        assert [text[s.start : s.end] for s in c.sentences][0] == c.text[
+            : c.sentences[0].end - c.start
+        ]
     # one sentence of overlap between neighbours
     assert chunks[1].sentences[0] == chunks[0].sentences[-1]
 

@@ -34,6 +34,20 @@ _MONTH = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:19|20)\d\d\b", re.I
 )
 _CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
+_CONDITION_Q = re.compile(
+    r"\b(?:require|requires|required|requirement|condition|conditions|demand|demands|"
+    r"prerequisite|precondition|terms|need|needs|must)\b|\bbefore (?:talks|negotiat|agree|sign)",
+)
+_CONDITION = re.compile(
+    r"\b(?:only if|if and only if|provided|on condition|conditions?|unless|until|must|"
+    r"need(?:s|ed)? to|requir\w+|demand\w*|prerequisites?|preconditions?|as long as|"
+    r"guarantees?|in exchange for|only under)\b",
+    re.I,
+)
+_POSITION_Q = re.compile(
+    r"\b(?:position|stance|view|views|think|thinks|believe|believes|say|said|says|react|"
+    r"respond|argue|argued|claim|claimed)\b"
+)
 _SAY_Q = re.compile(
     r"\b(?:say|said|says|think|thinks|argue|argued|claim|claimed|stance|view)\b", re.I
 )
@@ -45,9 +59,9 @@ class Weights:
 
     semantic: float = 1.0
     lexical: float = 0.6
-    passage: float = 0.25
-    answer_type: float = 0.12
-    side: float = 0.25
+    passage: float = 0.15
+    answer_type: float = 0.15
+    side: float = 0.4
     speaker: float = 0.3
     novelty: float = 0.08
 
@@ -99,17 +113,51 @@ def analyse(question: str) -> Question:
         wants = "date"
     elif re.match(r"^where\b", low) or re.search(r"\bwhich (?:country|city|state|nation)\b", low):
         wants = "place"
+    elif _CONDITION_Q.search(low):
+        wants = "condition"
+    elif _POSITION_Q.search(low):
+        wants = "position"
     else:
         wants = "any"
     names = frozenset(w.lower() for w in _CAPS.findall(question[1:]) if w.lower() not in _STOP_CAPS)
+    subject = question_subject(question)
     return Question(
         text=question,
         tokens=frozenset(tokenize([question])[0]),
-        sides=frozenset(sides_of(question)),
+        sides=frozenset(sides_of(subject if subject is not None else question)),
         names=names,
         wants=wants,
         asks_speech=bool(_SAY_Q.search(question)),
     )
+
+
+_WH_AUX = re.compile(
+    r"^\s*(?:what|how|why|when|where|which \w+|who)\s+(?:else\s+)?"
+    r"(?:does|did|do|is|are|was|were|has|have|had|will|would|could|should|can|might)\s+(.+)$",
+    re.I,
+)
+
+
+def question_subject(question: str) -> str | None:
+    """The grammatical subject of a wh-question ("What does Russia require?" -> "Russia")."""
+    m = _WH_AUX.match(question)
+    if not m:
+        return None
+    words = m.group(1).split()
+    out: list[str] = []
+    for w in words:
+        bare = w.strip("?,.!’'")
+        if (
+            bare[:1].isupper()
+            or bare.lower() in ("the", "of", "u.s.")
+            or (not out and bare.isalpha())
+        ):
+            out.append(bare)
+            if not bare[:1].isupper() and bare.lower() not in ("the", "of"):
+                break  # one lowercase head noun ("analysts")
+        else:
+            break
+    return " ".join(out) or None
 
 
 _STOP_CAPS = frozenset(
@@ -221,7 +269,7 @@ def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> No
             "semantic": float(sim),
             "lexical": lex,
             "passage": 1.0 / (1.0 + 0.5 * c.passage_rank),
-            "answer_type": _type_match(q, c.text),
+            "answer_type": _type_match(q, c.text, c.speaker),
             "side": _side(q, c),
             "speaker": _speaker_match(q, c),
             "novelty": _novelty(q, c.text),
@@ -230,7 +278,11 @@ def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> No
         c.score = sum(getattr(w, k) * v for k, v in f.items())
 
 
-def _type_match(q: Question, text: str) -> float:
+def _type_match(q: Question, text: str, speaker: str | None = None) -> float:
+    if q.wants == "condition":
+        return 1.0 if _CONDITION.search(text) else 0.0
+    if q.wants == "position":
+        return 1.0 if speaker else 0.0
     if q.wants == "number":
         return 1.0 if _NUMBER.search(text) else 0.0
     if q.wants == "date":
@@ -265,10 +317,18 @@ def _speaker_match(q: Question, c: Candidate) -> float:
     return 1.0 if words & q.names else 0.0
 
 
-def select(cands: list[Candidate], k: int, embed: EmbedFn | None = None) -> list[Candidate]:
-    """The best ``k`` candidates, skipping overlaps and near-repeats."""
+def select(cands: list[Candidate], k: int) -> list[Candidate]:
+    """The best ``k`` candidates, skipping overlaps and near-repeats.
+
+    When the question names a party, that party's own statements lead (if they are nearly as
+    relevant as the best candidate); what others say of it follows as attributed context.
+    """
     chosen: list[Candidate] = []
-    for c in sorted(cands, key=lambda c: -c.score):
+    ranked = sorted(cands, key=lambda c: -c.score)
+    if ranked:
+        bar = 0.8 * ranked[0].score
+        ranked.sort(key=lambda c: (-(c.features.get("side", 0) > 0 and c.score >= bar), -c.score))
+    for c in ranked:
         if len(chosen) >= k:
             break
         if any(

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.errors import EmptyStoreError, QuestionError
+from assistant.types import Turn
+
+
+def check_verbatim(a, answer) -> None:  # type: ignore[no-untyped-def]
+    assert answer.quotes
+    for q in answer.quotes:
+        text = a.article(q.ref.article_id).text
+        assert text[q.start : q.end] == q.text
+
+
+def test_design_question_leads_with_russian_conditions(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What does Russia require before talks?")
+    assert not ans.abstained
+    first = ans.quotes[0]
+    assert first.text.startswith(
+        "Officials from the Russian side have framed negotiations as achievable only under "
+        "conditions that ensure a credible path to peace"
+    )
+    assert first.speaker == "Officials from the Russian side"
+    assert first.ref.source == "DEA News" and first.citation == 1
+    # the Kremlin's own condition comes next; Washington's demands of Moscow do not lead
+    assert ans.quotes[1].speaker == "the Kremlin leadership"
+    assert "provided there is a demonstrated intent to bring the war to a close" in (
+        ans.quotes[1].text
+    )
+    assert all("Kirby" not in (q.speaker or "") for q in ans.quotes[:2])
+    check_verbatim(seeded, ans)
+    assert "> — Officials from the Russian side, *DEA News* [1]" in ans.markdown
+
+
+def test_kirby_question_is_attributed_to_kirby(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What did John Kirby say about negotiations with Russia?")
+    assert not ans.abstained
+    assert ans.quotes[0].speaker == "White House Strategic Communications Coordinator John Kirby"
+    check_verbatim(seeded, ans)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who won the 2022 World Cup final?", "What is the recipe for a sourdough starter?"],
+)
+def test_unrelated_question_abstains(seeded, question: str) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask(question)
+    assert ans.abstained and not ans.quotes
+    assert ans.markdown.startswith("**The sources don't answer this.**")
+    assert "Closest passages" in ans.markdown
+
+
+def test_follow_up_is_resolved(seeded) -> None:  # type: ignore[no-untyped-def]
+    first = seeded.ask("What does Russia require before talks?")
+    ans = seeded.ask(
+        "And what did Klimov say about that?", history=[Turn(first.question, first.markdown)]
+    )
+    assert ans.standalone_question == (
+        "What did Klimov say about that (about: What does Russia require before talks)?"
+    )
+    assert ans.quotes[0].speaker == "Andrey Klimov"
+    follow = seeded.ask("What about Ukraine?", history=[Turn(first.question, "")])
+    assert follow.standalone_question == "What does Ukraine require before talks?"
+
+
+def test_filters_exclude_undated_and_other_outlets(seeded) -> None:  # type: ignore[no-untyped-def]
+    q = "What does Russia require before talks?"
+    assert seeded.ask(q, sources=["CNN"]).abstained
+    assert seeded.ask(q, since=date(2022, 1, 1)).abstained  # the seed is undated
+    assert not seeded.ask(q, as_of=date(2022, 1, 1)).abstained  # undated is not "after"
+    assert not seeded.ask(q, sources=["DEA News"]).abstained
+    ans = seeded.ask("What did Russia require in June 2022?")
+    assert ans.filters.since == date(2022, 6, 1) and ans.filters.until == date(2022, 6, 30)
+    assert ans.abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("   ", "the question is empty"),
+        ("x" * 3000, "the limit is 2000"),
+        ("Что требует Россия перед переговорами?", "not in English"),
+    ],
+)
+def test_bad_questions(seeded, question: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QuestionError, match=message):
+        seeded.ask(question)
+
+
+def test_empty_store(fresh) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(EmptyStoreError, match="ingest articles first"):
+        fresh.ask("What does Russia require?")
+
+
+def test_json_shape(seeded) -> None:  # type: ignore[no-untyped-def]
+    data = seeded.ask("What does Russia require before talks?").to_json()
+    assert {"question", "abstained", "answer", "quotes", "mode"} <= set(data)
+    q = data["quotes"][0]
+    assert {
+        "text",
+        "speaker",
+        "article_id",
+        "title",
+        "source",
+        "published",
+        "url",
+        "start",
+        "end",
+        "citation",
+    } <= set(q)
+    assert data["mode"] == "extractive" and data["abstained"] is False
