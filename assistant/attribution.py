@@ -157,11 +157,11 @@ def find_speaker(sentence: str) -> str | None:
             return who
     first: str | None = None
     for v in _VERB_RE.finditer(sentence):
-        who = _subject_before(sentence[: v.start()])
-        if who and (_PRONOUN.match(who) or who[0].isupper() or _ROLE.search(who)):
+        subj = _subject_before(sentence[: v.start()])
+        if subj and (_PRONOUN.match(subj) or subj[0].isupper() or _ROLE.search(subj)):
             if not v.group(0).lower().startswith("report"):
-                return who
-            first = first or who  # "X reported that Y said": prefer Y
+                return subj
+            first = first or subj  # "X reported that Y said": prefer Y
     if first:
         return first
     if _POSSESSIVE_VIEW.match(sentence.strip()):

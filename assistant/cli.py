@@ -77,7 +77,9 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name)
+        raise typer.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name
+        ) from None
 
 
 def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]:
@@ -253,8 +255,22 @@ def ask(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
-    """Answer a question with verbatim, attributed, cited quotes."""
+    """Answer a question with verbatim, attributed, cited quotes.
+
+    In LLM mode the model's draft streams to stderr as it arrives; the verified answer (quotes
+    checked against the articles) follows on stdout. ``--json`` does not stream.
+    """
     a = _assistant()
+    drafted = False
+
+    def show_token(token: str) -> None:
+        nonlocal drafted
+        if not drafted:
+            err.print("[dim]LLM draft (quotes not yet verified):[/]", highlight=False)
+            drafted = True
+        sys.stderr.write(token)
+        sys.stderr.flush()
+
     answer = a.ask(
         question,
         as_of=_date(as_of, "--as-of"),
@@ -263,7 +279,11 @@ def ask(
         sources=tuple(source or ()),
         top=top,
         mode=mode,
+        on_token=None if as_json else show_token,
     )
+    if drafted:
+        sys.stderr.write("\n\n")
+        sys.stderr.flush()
     if as_json:
         sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) + "\n")
     else:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.errors import EmbeddingError
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -52,7 +49,7 @@ class SentenceEmbedder:
         self.backend = backend
         self.batch_size = batch_size
         self.cache_dir = cache_dir
-        self._model: SentenceTransformer | None = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -67,14 +64,14 @@ class SentenceEmbedder:
         return self.model_name
 
     @property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> Any:
         if self._model is None:
             with self._lock:
                 if self._model is None:
                     self._model = self._load()
         return self._model
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> Any:
         from sentence_transformers import SentenceTransformer
 
         path = self._path()
@@ -88,23 +85,9 @@ class SentenceEmbedder:
                 "to a local model folder, or 'bundled'"
             ) from e
 
-    def _load_onnx(self, path: str) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
-
-        target = (self.cache_dir or Path("data")) / "onnx" / Path(path).name
-        kwargs: dict[str, Any] = {"device": "cpu", "backend": "onnx"}
-        if self.backend == "onnx-int8":
-            qfile = target / "onnx" / "model_qint8_avx2.onnx"
-            if not qfile.exists():
-                from sentence_transformers import export_dynamic_quantized_onnx_model
-
-                base = SentenceTransformer(path, **kwargs)
-                target.mkdir(parents=True, exist_ok=True)
-                base.save(str(target))
-                export_dynamic_quantized_onnx_model(base, "avx2", str(target))
-            kwargs["model_kwargs"] = {"file_name": "onnx/model_qint8_avx2.onnx"}
-            return SentenceTransformer(str(target), **kwargs)
-        return SentenceTransformer(path, **kwargs)
+    def _load_onnx(self, path: str) -> Any:
+        target = (self.cache_dir or Path("data")) / "models" / f"{Path(path).name}-onnx"
+        return OnnxEncoder.ensure(Path(path), target, quantized=self.backend == "onnx-int8")
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Encode documents in batches; rows are unit length."""
@@ -135,3 +118,98 @@ class SentenceEmbedder:
     def dimension(self) -> int:
         dim = self.model.get_sentence_embedding_dimension()
         return int(dim or 384)
+
+
+class OnnxEncoder:
+    """The same model run by onnxruntime: exported once from the local weights, optionally
+    int8-quantised (MatMul weights, per channel), mean-pooled and normalised like the original.
+
+    Nothing is downloaded: the export reads the local safetensors with torch and writes
+    ``model.onnx`` (and ``model_int8.onnx``) under the data directory.
+    """
+
+    def __init__(self, onnx_file: Path, tokenizer_dir: Path, max_length: int = 256) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(onnx_file), opts, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding()
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    @classmethod
+    def ensure(cls, source: Path, target: Path, quantized: bool) -> OnnxEncoder:
+        """Export (and quantise) on first use, then load."""
+        fp32 = target / "model.onnx"
+        int8 = target / "model_int8.onnx"
+        if not fp32.exists():
+            _export_onnx(source, fp32)
+        if quantized and not int8.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = int8.with_suffix(".tmp.onnx")
+            quantize_dynamic(
+                str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                reduce_range=False, op_types_to_quantize=["MatMul"],
+            )
+            tmp.rename(int8)
+        return cls(int8 if quantized else fp32, source)
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 384
+
+    def encode(self, texts: list[str], batch_size: int = 32, **_: Any) -> np.ndarray:
+        """Unit-length embeddings, batches formed from texts of similar length."""
+        order = np.argsort([-len(t) for t in texts])
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            enc = self.tokenizer.encode_batch([texts[j] for j in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feed)[0]
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[idx] = pooled
+        return out
+
+
+def _export_onnx(source: Path, dest: Path) -> None:
+    """Write the transformer of a local sentence-transformers model as ONNX (offline)."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(source), attn_implementation="eager").eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, m: Any) -> None:
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    ids = torch.ones(2, 16, dtype=torch.long)
+    axes = {0: "batch", 1: "sequence"}
+    tmp = dest.with_suffix(".tmp.onnx")
+    torch.onnx.export(
+        Hidden(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state"],
+        dynamic_axes={n: axes for n in ("input_ids", "attention_mask", "token_type_ids",
+                                        "last_hidden_state")},
+        opset_version=17, dynamo=False,
+    )
+    tmp.rename(dest)

@@ -85,7 +85,7 @@ def rtqa_metrics(results: list[QuestionResult]) -> dict[str, Any]:
     lat = sorted(r.latency_ms for r in results)
     if lat:
         m["latency_p50_ms"] = statistics.median(lat)
-        m["latency_p95_ms"] = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+        m["latency_p95_ms"] = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
     return m
 
 

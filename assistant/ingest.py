@@ -24,6 +24,7 @@ from assistant.text import chunk_article
 from assistant.types import Article, Chunk
 
 ProgressFn = Callable[["IngestReport"], None]
+Batch = list[tuple[Article, list[Chunk], bool, str | None]]
 _STOP = object()
 
 
@@ -118,8 +119,8 @@ class Ingestor:
         def encoder() -> None:
             try:
                 while (item := to_encode.get()) is not _STOP:
-                    batch = item  # type: ignore[assignment]
-                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]  # type: ignore[attr-defined]
+                    batch: Batch = item  # type: ignore[assignment]
+                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
                     to_write.put((batch, vecs))
             except BaseException as e:  # surfaced in the caller's thread
@@ -130,9 +131,10 @@ class Ingestor:
         def writer() -> None:
             try:
                 while (item := to_write.get()) is not _STOP:
-                    batch, vecs = item  # type: ignore[misc]
+                    done: Batch = item[0]  # type: ignore[index]
+                    vecs: np.ndarray = item[1]  # type: ignore[index]
                     pos = 0
-                    for article, chunks, is_new, replaces in batch:
+                    for article, chunks, is_new, replaces in done:
                         n = len(chunks)
                         if replaces:  # the same file now holds different text
                             self.store.delete_article(replaces)
@@ -165,7 +167,7 @@ class Ingestor:
                 return
             nonlocal by_origin
             stored = self.store.hashes([a.id for a in pending])
-            batch = []
+            batch: Batch = []
             for a in pending:
                 if not force and stored.get(a.id) == a.content_hash:
                     with lock:

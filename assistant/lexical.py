@@ -10,7 +10,6 @@ import json
 import pickle
 import shutil
 from collections.abc import Iterable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     out = bm25s.tokenize(
         texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
     )
-    return [list(t) for t in out]  # type: ignore[union-attr]
+    return [list(t) for t in out]
 
 
 class LexicalIndex:
@@ -140,6 +139,3 @@ def cached_index(root: Path, fingerprint: str, build: Any) -> LexicalIndex:
     if len(index):
         index.save(folder)
     return index
-
-
-__all__ = ["LexicalIndex", "cached_index", "date", "tokenize"]

@@ -226,7 +226,7 @@ class Reader:
                     yield _json_item(obj, f"{origin}#{i}")
                 return
             first = True
-            for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):  # type: ignore[arg-type]
+            for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):
                 line = raw.strip()
                 if not line:
                     continue
@@ -445,7 +445,7 @@ def read_html(raw: str, origin: str, url: str = "") -> Article:
         raise IngestError(f"{origin}: no article text found in the HTML")
     authors = getattr(doc, "author", None) or ""
     return make_article(
-        str(doc.text),
+        str(getattr(doc, "text", "")),
         title=str(getattr(doc, "title", "") or ""),
         source=str(getattr(doc, "sitename", "") or getattr(doc, "hostname", "") or ""),
         published=getattr(doc, "date", None),

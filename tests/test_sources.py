@@ -55,7 +55,7 @@ def test_jsonl_gz_with_bad_lines(tmp_path: Path) -> None:
     items = read_all(f)
     arts = [i for i in items if isinstance(i, Article)]
     fails = [i for i in items if isinstance(i, Failure)]
-    assert [a.id for a in arts][0] == "x1"
+    assert next(a.id for a in arts) == "x1"
     assert arts[0].published == date(2022, 6, 16) and arts[0].authors == ("A B",)
     assert arts[1].published == date(2022, 7, 1)
     assert len(fails) == 2

@@ -87,7 +87,7 @@ def test_chunks_are_exact_spans_of_whole_sentences() -> None:
     for c in chunks:
         assert text[c.start : c.end] == c.text
         assert c.start in starts
-        assert [text[s.start : s.end] for s in c.sentences][0] == c.text[
+        assert next(text[s.start : s.end] for s in c.sentences) == c.text[
             : c.sentences[0].end - c.start
         ]
     # one sentence of overlap between neighbours

@@ -1,0 +1,35 @@
+"""Answer quality and latency on the RTQA dev questions (wraps `assistant eval rtqa`).
+
+    python benchmarks/rtqa_bench.py [--limit N] [--no-dates]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.evaluate import run_eval  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared/bench/rtqa/corpus.jsonl.gz"))
+    ap.add_argument("--questions",
+                    default=str(ROOT.parent / "shared/bench/rtqa/questions-dev.jsonl"))
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--no-dates", action="store_true")
+    args = ap.parse_args()
+    if not Path(args.corpus).exists():
+        sys.exit(f"corpus not found: {args.corpus} (the benchmark data lives in ../shared/bench)")
+    metrics = run_eval("rtqa", corpus=Path(args.corpus), questions=Path(args.questions),
+                       limit=args.limit, use_dates=not args.no_dates)
+    print(json.dumps(metrics, indent=1))
+
+
+if __name__ == "__main__":
+    main()
