@@ -29,6 +29,7 @@ from datetime import date
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from assistant.answer.render import quotes_markdown
 from assistant.answer.verify import locate
@@ -47,7 +48,9 @@ UNVERIFIED_MARK = "(unverified quote removed)"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "ollama": "http://localhost:11434"}
 EXTRAS = {"openai": "langchain-openai", "ollama": "langchain-ollama"}
 
-_QUOTE = re.compile(r"[\"“”]([^\"“”\n]+?)[\"“”]")
+# a quotation: within one paragraph, its content starting and ending with a non-space, so the
+# closing mark of one quote and the opening mark of the next are never read as a quote
+_QUOTE = re.compile(r"[\"“”](\S(?:(?:[^\"“”\n]|\n(?!\s*\n))*?\S)?)[\"“”]")
 _CITE = re.compile(
     r"\[\s*(?:sources?\s*)?(\d+(?:\s*(?:,|;|-|–|and)\s*(?:sources?\s*)?\d+)*)\s*\]", re.I
 )
@@ -264,20 +267,21 @@ def check_reply(reply: str, sources: Sequence[Source]) -> Checked:
             continue
         given = _numbers(cites[i].group(1))
         keep = list(dict.fromkeys(n for n in given if 1 <= n <= n_src))
-        fixed = len(given) - len(keep)
+        dropped = sum(1 for n in given if not 1 <= n <= n_src)
+        added = 0
         for qi, ci in follows.items():
             hit = placed[qi]
             if ci == i and hit is not None and hit[0] not in keep:
                 keep.append(hit[0])
-                fixed += 1
-        out.citations_fixed += fixed
+                added += 1
+        out.citations_fixed += max(dropped, added)  # [9] -> [1] is one fix
         out.cited.extend(keep)
         if keep:
             pieces.append("".join(f"[{n}]" for n in keep))
         elif pieces and pieces[-1].endswith((" ", "\t")):
             pieces[-1] = pieces[-1].rstrip(" \t")
     pieces.append(reply[pos:])
-    out.text = re.sub(r"[ \t]+([.,;:!?])", r"\1", "".join(pieces)).strip()
+    out.text = "".join(pieces).strip()
     return out
 
 
@@ -306,9 +310,8 @@ def llm_markdown(checked: Checked, sources: Sequence[Source]) -> str:
         link = f" <{ref.url}>" if ref.url else ""
         c = sources[n - 1].passage.chunk
         title = _escape(ref.title or ref.article_id)
-        lines.append(
-            f"[{n}] {title}{' — ' + _escape(tail) if tail else ''}{link}, characters {c.start}–{c.end}"
-        )
+        dash = f" — {_escape(tail)}" if tail else ""
+        lines.append(f"- [{n}] {title}{dash}{link}, characters {c.start}–{c.end}")
     parts.append("**Sources**\n\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
@@ -355,7 +358,7 @@ def _cached_model(
             return ChatOpenAI(
                 model=model,
                 base_url=base_url,
-                api_key=key or "not-needed",  # type: ignore[arg-type]
+                api_key=SecretStr(key or "not-needed"),  # local servers ignore the key
                 timeout=timeout,
                 max_retries=0,  # retries with backoff are ours, the same for every provider
                 temperature=temp,
@@ -395,15 +398,18 @@ def translate(exc: BaseException, settings: Settings) -> LLMError:
         status = getattr(getattr(exc, "response", None), "status_code", None)
     names = " ".join(c.__name__ for c in type(exc).__mro__)
     if status in (401, 403):
+        env = "ASSISTANT_LLM_API_KEY" + (
+            " (or OPENAI_API_KEY)" if settings.llm_provider == "openai" else ""
+        )
         return LLMError(
             f"the LLM endpoint {where} rejected the API key ({status}){_server_said(exc)}: set "
-            "ASSISTANT_LLM_API_KEY (or OPENAI_API_KEY) to a valid key"
+            f"{env} to a valid key"
         )
     if status == 404:
         hint = (
             f"`ollama pull {settings.llm_model}`"
             if settings.llm_provider == "ollama"
-            else ("check ASSISTANT_LLM_MODEL, and that ASSISTANT_LLM_BASE_URL ends in /v1")
+            else "check ASSISTANT_LLM_MODEL, and that ASSISTANT_LLM_BASE_URL ends in /v1"
         )
         return LLMError(
             f"the model '{settings.llm_model}' was not found at {where} (404)"
@@ -586,7 +592,8 @@ def llm_answer(
             final = item
         elif on_token is not None:
             on_token(item)
-    assert final is not None
+    if final is None:  # stream_llm_answer always ends with an Answer or raises
+        raise LLMError("the LLM answer ended without a result")
     return final
 
 

@@ -39,7 +39,7 @@ def sources_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:
         link = f" <{q.ref.url}>" if q.ref.url else ""
         extra = f" (also in {len(q.also_in)} other outlet(s))" if q.also_in else ""
         lines.append(
-            f"[{q.citation}] {_md_escape(cite(q.ref))}{link}, characters {q.start}–{q.end}{extra}"
+            f"- [{q.citation}] {_md_escape(cite(q.ref))}{link}, characters {q.start}–{q.end}{extra}"
         )
     return "\n".join(lines)
 
