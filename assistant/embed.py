@@ -73,6 +73,9 @@ class SentenceEmbedder:
 
     def _load(self) -> Any:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         path = self._path()
         try:

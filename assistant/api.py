@@ -1,0 +1,404 @@
+"""The JSON HTTP API (FastAPI): ask, ingest, sources, articles, health.
+
+A thin front end over :class:`~assistant.service.Assistant`. Library errors are translated here
+into HTTP statuses with a ``{"error": message}`` body; no stack trace ever reaches a client.
+The web chat (:mod:`assistant.web`) mounts itself on the app built here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from assistant import __version__
+from assistant.errors import (
+    AssistantError,
+    ConfigError,
+    EmptyStoreError,
+    LLMError,
+    QuestionError,
+)
+from assistant.service import Assistant
+from assistant.types import Turn
+from assistant.uploads import MAX_FILES, UploadRejected, Uploads, check_upload
+
+log = logging.getLogger(__name__)
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+# --------------------------------------------------------------------------- schemas
+class HistoryTurn(BaseModel):
+    """One earlier exchange, so follow-up questions are understood."""
+
+    question: str
+    answer: str = ""
+
+
+class AskRequest(BaseModel):
+    """A question with optional conversation history and filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question, in English.")
+    history: list[HistoryTurn] = Field(default_factory=list, description="Earlier turns.")
+    as_of: date | None = Field(None, description="Ignore articles published after this day.")
+    since: date | None = Field(None, description="Only articles published on or after.")
+    until: date | None = Field(None, description="Only articles published on or before.")
+    sources: list[str] = Field(default_factory=list, description="Only these outlets.")
+    top: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
+    mode: Literal["extractive", "llm"] | None = Field(
+        None, description="Default: llm when an LLM is configured, else extractive."
+    )
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class QuoteOut(_Open):
+    """A verbatim quote; ``start``/``end`` index the article text."""
+
+    text: str
+    speaker: str | None
+    article_id: str
+    title: str
+    source: str
+    published: str | None
+    url: str
+    start: int
+    end: int
+    citation: int
+
+
+class AnswerOut(_Open):
+    """Exactly what ``assistant ask --json`` prints."""
+
+    question: str
+    standalone_question: str
+    abstained: bool
+    confidence: float
+    mode: str
+    fallback: bool
+    answer: str
+    quotes: list[QuoteOut]
+    unverified: list[str]
+    filters: dict[str, Any]
+    passages: list[dict[str, Any]]
+
+
+class SourceOut(BaseModel):
+    """A stored article, without its text."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+    url: str
+    chunks: int
+
+
+class ArticleOut(SourceOut):
+    """A stored article with its full text (quote offsets refer to ``text``)."""
+
+    authors: list[str]
+    text: str
+
+
+class IngestRequest(BaseModel):
+    """URLs of pages or RSS/Atom feeds to add."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(min_length=1, max_length=MAX_FILES)
+
+
+class ErrorOut(BaseModel):
+    """Every error response."""
+
+    error: str
+
+
+# --------------------------------------------------------------------------- errors
+def status_of(exc: AssistantError) -> int:
+    """The HTTP status for a library error."""
+    if isinstance(exc, UploadRejected):
+        return exc.status
+    if isinstance(exc, QuestionError):
+        return 400
+    if isinstance(exc, EmptyStoreError):
+        return 409
+    if isinstance(exc, LLMError):
+        return 502
+    return 500
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_assistant_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AssistantError)
+        return _error(status_of(exc), str(exc))
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        parts = []
+        for e in exc.errors()[:5]:
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg")))
+        return _error(422, "invalid request: " + "; ".join(parts))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    async def on_crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in the API", exc_info=exc)
+        return _error(500, f"internal error ({type(exc).__name__}); see the server log")
+
+    app.add_exception_handler(AssistantError, on_assistant_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
+
+
+# --------------------------------------------------------------------------- auth
+def is_loopback(host: str) -> bool:
+    """Whether binding to ``host`` keeps the server on this machine."""
+    h = host.strip("[]").lower()
+    if h in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def require_auth_off_loopback(
+    host: str, api_token: str | None, user: str | None, password: str | None
+) -> None:
+    """Refuse to expose the server beyond this machine without both API token and UI login."""
+    if bool(user) != bool(password):
+        raise ConfigError("set both ASSISTANT_WEB_USER and ASSISTANT_WEB_PASSWORD, or neither")
+    if is_loopback(host):
+        return
+    missing = []
+    if not api_token:
+        missing.append("ASSISTANT_API_TOKEN (bearer token for /api)")
+    if not (user and password):
+        missing.append("ASSISTANT_WEB_USER and ASSISTANT_WEB_PASSWORD (login for the chat)")
+    if missing:
+        raise ConfigError(
+            f"refusing to serve on {host}: it is reachable from other machines, so "
+            f"authentication is required; set {' and '.join(missing)}, or bind to 127.0.0.1"
+        )
+
+
+def bearer_guard(token: str | None) -> Callable[..., Awaitable[None]]:
+    """A dependency that requires ``Authorization: Bearer <token>`` when a token is set."""
+    scheme = HTTPBearer(auto_error=False, description="ASSISTANT_API_TOKEN, when set.")
+
+    async def guard(cred: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
+        if token is None:
+            return
+        given = cred.credentials.encode() if cred else b""
+        if not secrets.compare_digest(given, token.encode()):
+            raise HTTPException(
+                401,
+                "missing or wrong bearer token: send 'Authorization: Bearer <ASSISTANT_API_TOKEN>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return guard
+
+
+# --------------------------------------------------------------------------- app
+def _source_row(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.ref.article_id,
+        "title": s.ref.title,
+        "source": s.ref.source,
+        "published": s.ref.published.isoformat() if s.ref.published else None,
+        "url": s.ref.url,
+        "chunks": s.n_chunks,
+    }
+
+
+async def _read_limited_form(request: Request, limit: int) -> Any:
+    """Parse a multipart body, refusing it (413) as soon as it grows past ``limit`` bytes."""
+    cap = limit + 64 * 1024  # multipart framing
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise UploadRejected(
+            f"the upload is {int(declared) / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB "
+            "(ASSISTANT_UPLOAD_MAX_MB)",
+            413,
+        )
+    seen = 0
+    receive = request.receive
+
+    async def counted() -> Any:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > cap:
+            raise UploadRejected(f"the upload is over the {limit / 1e6:.1f} MB limit", 413)
+        return message
+
+    limited = Request(request.scope, receive=counted)
+    return await limited.form(max_files=MAX_FILES, max_fields=MAX_FILES + 10)
+
+
+async def _stage_form(uploads: Uploads, form: Any) -> tuple[list[Path], list[str]]:
+    files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+    urls = [v for k, v in form.multi_items() if k in ("url", "urls") and isinstance(v, str)]
+    if len(files) > MAX_FILES:
+        raise UploadRejected(f"at most {MAX_FILES} files per upload", 400)
+    checked = [(check_upload(f.filename or "", f.size or 0, uploads.limit_bytes), f) for f in files]
+    uploads.check_total(sum(f.size or 0 for f in files))
+    paths: list[Path] = []
+    if checked:
+        folder = uploads.new_folder()
+        for safe, f in checked:
+            dest = uploads.target(folder, safe)
+            with dest.open("wb") as out:
+                while chunk := await f.read(1 << 20):
+                    out.write(chunk)
+            paths.append(dest)
+    return paths, urls
+
+
+INGEST_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "urls": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            },
+            "application/json": {"schema": IngestRequest.model_json_schema()},
+        }
+    }
+}
+
+
+def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
+    """The FastAPI app with the JSON API; the web chat mounts itself on it."""
+    uploads = uploads or Uploads(assistant)
+    app = FastAPI(
+        title="Briefing Assistant API",
+        version=__version__,
+        description="Verbatim, attributed, cited answers from a news collection.",
+        responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 500: {"model": ErrorOut}},
+    )
+    app.state.assistant = assistant
+    app.state.uploads = uploads
+    _install_error_handlers(app)
+    guard = [Depends(bearer_guard(assistant.settings.api_token))]
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the server is up (no store access, no auth)."""
+        return {"status": "ok", "version": __version__}
+
+    @app.post(
+        "/api/ask",
+        tags=["ask"],
+        dependencies=guard,
+        response_model=AnswerOut,
+        responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    )
+    def ask(body: AskRequest) -> JSONResponse:
+        """Answer a question with verified, attributed quotes (same JSON as `ask --json`)."""
+        answer = assistant.ask(
+            body.question,
+            history=[Turn(t.question, t.answer) for t in body.history],
+            as_of=body.as_of,
+            since=body.since,
+            until=body.until,
+            sources=tuple(body.sources),
+            top=body.top,
+            mode=body.mode,
+        )
+        return JSONResponse(answer.to_json())
+
+    @app.get("/api/sources", tags=["library"], dependencies=guard)
+    def sources() -> list[SourceOut]:
+        """Stored articles, newest first."""
+        return [SourceOut(**_source_row(s)) for s in assistant.sources()]
+
+    @app.get(
+        "/api/articles/{article_id}",
+        tags=["library"],
+        dependencies=guard,
+        responses={404: {"model": ErrorOut}},
+    )
+    def article(article_id: str) -> ArticleOut:
+        """One article with its full text."""
+        a = assistant.article(article_id)
+        if a is None:
+            raise HTTPException(404, f"no article with id {article_id!r}; see /api/sources")
+        chunks = next((s.n_chunks for s in assistant.sources() if s.ref.article_id == a.id), 0)
+        return ArticleOut(
+            id=a.id,
+            title=a.title,
+            source=a.source,
+            published=a.published.isoformat() if a.published else None,
+            url=a.url,
+            chunks=chunks,
+            authors=list(a.authors),
+            text=a.text,
+        )
+
+    @app.post(
+        "/api/ingest",
+        tags=["library"],
+        dependencies=guard,
+        openapi_extra=INGEST_BODY,
+        responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut}},
+    )
+    async def ingest(request: Request) -> dict[str, object]:
+        """Add articles: multipart ``files`` (and ``urls``), or JSON ``{"urls": [...]}``."""
+        ctype = request.headers.get("content-type", "")
+        paths: list[Path] = []
+        if ctype.startswith("application/json"):
+            try:
+                urls = IngestRequest.model_validate_json(await request.body()).urls
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(x) for x in first.get("loc", ()))
+                raise UploadRejected(
+                    f'invalid JSON body: expected {{"urls": [...]}} ({where}: {first["msg"]})',
+                    422,
+                ) from None
+        elif ctype.startswith("multipart/form-data"):
+            paths, urls = await _stage_form(
+                uploads, await _read_limited_form(request, uploads.limit_bytes)
+            )
+        else:
+            raise UploadRejected(
+                'send multipart/form-data with files, or JSON {"urls": [...]}', 415
+            )
+        report = await run_in_threadpool(uploads.ingest, paths, urls)
+        return report.to_json()
+
+    return app

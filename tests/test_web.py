@@ -1,0 +1,229 @@
+"""The web chat in a real browser: Debian's chromium driven by Playwright, app on 127.0.0.1.
+
+Set ``SCREENSHOTS=docs/screenshots`` to refresh the screenshots used in the docs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.types import Answer, Article, ArticleRef, Chunk, Passage, Quote
+from assistant.webview import answer_html, article_html, highlight, question_html
+from tests.conftest import CORPUS, make_settings
+from tests.test_api import DESIGN_Q, NEW_ARTICLE, serve_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+XSS = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+XSS_ARTICLE = f"""---
+title: "Harbour bridge vote {XSS}"
+source: "Evil {IMG} Gazette"
+---
+Mayor Jane Doe said the harbour bridge vote {XSS} will happen in March after the council review.
+She added that {IMG} the harbour bridge budget is fully funded by the port authority.
+"""
+TIMEOUT = 60_000
+
+
+# --------------------------------------------------------------------------- pure rendering
+def _quote(text: str, start: int = 0, speaker: str | None = "Jane Doe") -> Quote:
+    ref = ArticleRef("a1", f"T {XSS}", f"S {IMG}", None, "javascript:alert(1)")
+    return Quote(text, ref, start, start + len(text), speaker=speaker, citation=1)
+
+
+def test_answer_html_escapes_everything() -> None:
+    q = _quote(f"He said {XSS} and {IMG}.", speaker=f"Mr {IMG}")
+    chunk = Chunk("c", "a1", 0, 0, 10, f"x {XSS}")
+    answer = Answer("q", (q,), (Passage(chunk, q.ref, 1.0),), False, 1.0, "")
+    out = answer_html(answer, 0) + question_html(f"why {XSS}?")
+    assert "<script" not in out and "<img" not in out and "javascript:" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert 'href="#cite-0-q-0"' in out and "\n\n" not in out
+
+
+def test_highlight_marks_spans_in_their_paragraph() -> None:
+    text = f"First para.\nSecond {XSS} quoted here. Tail.\n\nThird."
+    start = text.index("Second")
+    end = text.index(" Tail")
+    body, marks = highlight(text, [(start, end, "cited")])
+    assert marks == 1
+    assert f'<p data-start="{start}" class="focus">' in body
+    assert (
+        '<mark class="cited">Second &lt;script&gt;alert(1)&lt;/script&gt; quoted here.</mark>'
+        in body
+    )
+    assert body.count("<p ") == 3
+
+
+def test_highlight_splits_a_span_across_paragraphs() -> None:
+    text = "One two.\nThree four."
+    body, marks = highlight(text, [(4, 15, "cited"), (0, 3, "also")])
+    assert marks == 3 and body.count('class="focus"') == 2
+
+
+def test_article_html_links_only_http_urls() -> None:
+    art = Article("a1", f"T {XSS}", "Body.", source="S", url="javascript:alert(1)")
+    assert "javascript" not in article_html(art, [], "k")
+    art = Article("a1", "T", "Body.", source="S", url='https://x.org/"><script>')
+    out = article_html(art, [], "k")
+    assert 'href="https://x.org/&quot;&gt;&lt;script&gt;"' in out
+
+
+# --------------------------------------------------------------------------- browser
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[tuple[Any, str]]:
+    """The app over a fresh store with the seed corpus: (assistant, base URL)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing: `make chromium` installs Debian's chromium")
+    from assistant.service import Assistant
+    from assistant.web import build_app
+
+    assistant = Assistant(make_settings(tmp_path_factory.mktemp("web") / "data"))
+    assistant.embedder = embedder
+    assert assistant.ingest([str(CORPUS)]).added == 1
+    with serve_in_thread(build_app(assistant)) as url:
+        yield assistant, url
+
+
+@pytest.fixture(scope="module")
+def browser(served: tuple[Any, str]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, served: tuple[Any, str]) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    pg.dialogs = []  # type: ignore[attr-defined]
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    pg.goto(served[1] + "/")
+    pg.locator("#question textarea").wait_for()
+    yield pg
+    ctx.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    folder = os.environ.get("SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name))
+
+
+def ask(page: Any, question: str, answers: int = 1) -> Any:
+    """Type a question, press Ask, wait for answer number ``answers``; return its element."""
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    done = page.locator("#chat .answer:not(:has(.pending))")
+    done.nth(answers - 1).wait_for()
+    return done.nth(answers - 1)
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_ask_then_open_the_citation_in_its_article(page: Any) -> None:
+    answer = ask(page, DESIGN_Q)
+    first = answer.locator("blockquote.quote").first
+    assert "Officials from the Russian side" in first.locator(".quote-text").inner_text()
+    by = first.locator(".quote-by").inner_text()
+    assert "Russian" in by or "Kremlin" in by
+    cite = first.locator("a.cite")
+    assert cite.inner_text() == "[1]"
+    assert page.locator("#sources-panel .passage-item").count() >= 1
+    answer.locator("blockquote.quote").first.scroll_into_view_if_needed()
+    shoot(page, "chat.png")
+
+    cite.click()
+    mark = page.locator("#sources-panel mark.cited")
+    mark.wait_for()
+    quoted = words(first.locator(".quote-text").inner_text()).strip("“”")
+    assert words(mark.inner_text()) == quoted
+    panel = page.locator("#sources-panel")
+    assert "White House says conditions" in panel.locator(".source-title").inner_text()
+    assert "DEA News" in panel.locator(".source-meta").inner_text()
+    page.wait_for_timeout(600)  # the smooth scroll to the highlight
+    shoot(page, "sources.png")
+
+    page.locator("#sources-panel a.passage").nth(1).click()
+    page.locator("#sources-panel mark.passage").wait_for()
+
+
+def test_upload_an_article_then_ask_about_it(page: Any) -> None:
+    page.locator("#add-articles").get_by_text("Add articles").click()
+    page.locator("#upload-files input[type=file]").set_input_files(
+        [{"name": "ferry.md", "mimeType": "text/markdown", "buffer": NEW_ARTICLE}]
+    )
+    page.locator("#upload-files").get_by_text("ferry.md").wait_for()
+    page.locator("#upload-add").click()
+    status = page.locator("#upload-status .done")
+    status.wait_for()
+    assert "Added 1" in status.inner_text() and "searchable" in status.inner_text()
+    status.scroll_into_view_if_needed()
+    shoot(page, "upload.png")
+    answer = ask(page, "When will the new ferry terminal open?")
+    assert "ferry terminal" in answer.locator("blockquote.quote").first.inner_text()
+    assert "Harbor Gazette" in answer.inner_text()
+
+
+def test_hostile_article_and_question_render_as_text(
+    page: Any, served: tuple[Any, str], tmp_path: Path
+) -> None:
+    (tmp_path / "xss.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    assert served[0].ingest([str(tmp_path / "xss.md")]).added == 1
+    answer = ask(page, f"What did Jane Doe say about the harbour bridge vote? {IMG}")
+    assert XSS in answer.locator("blockquote.quote").first.inner_text()
+    assert IMG in page.locator("#chat .question").last.inner_text()
+    answer.locator("a.cite").first.click()
+    page.locator("#sources-panel mark.cited").first.wait_for()
+    assert XSS in page.locator("#sources-panel .source-title").inner_text()
+    assert IMG in page.locator("#sources-panel .source-meta").inner_text()
+    page.get_by_text(XSS).first.wait_for()
+    page.wait_for_timeout(300)
+    assert page.locator("script:has-text('alert(1)'), img[src='x']").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator("#chat").get_by_text("What did John Kirby say about negotiations?").click()
+    page.locator("#chat .answer:not(:has(.pending))").first.wait_for()
+    assert "Kirby" in page.locator("#chat .answer").first.inner_text()
+    follow = ask(page, "And what did Klimov say?", answers=2)
+    assert "Klimov" in follow.inner_text()
+    page.locator("#copy-answer").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Klimov" in copied and "Sources" in copied and "<" not in copied
+    page.locator("#new-chat").click()
+    page.locator("#chat .answer").first.wait_for(state="detached")
+    assert page.locator("#sources-panel .empty").count() == 1
+
+
+def test_llm_tokens_stream_before_the_answer() -> None:
+    from assistant.web import answers_for
+
+    final = Answer("q", (), (), True, 0.0, "", mode="llm")
+
+    class Streaming:
+        def ask(self, question: str, mode: str | None = None, on_token: Any = None, **kw: Any):
+            for t in ("Rus", "sia") if on_token else ():
+                on_token(t)
+            return final
+
+    assert list(answers_for(Streaming(), "q", "llm")) == ["Rus", "sia", final]  # type: ignore[arg-type]
+    assert list(answers_for(Streaming(), "q", "extractive")) == [final]  # type: ignore[arg-type]
