@@ -399,6 +399,6 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
                 'send multipart/form-data with files, or JSON {"urls": [...]}', 415
             )
         report = await run_in_threadpool(uploads.ingest, paths, urls)
-        return report.to_json()
+        return uploads.public(report)
 
     return app

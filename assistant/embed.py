@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -39,7 +40,7 @@ class SentenceEmbedder:
     def __init__(
         self,
         model: str = "bundled",
-        backend: str = "torch",
+        backend: str = "onnx-int8",
         batch_size: int = 64,
         cache_dir: Path | None = None,
     ) -> None:
@@ -55,8 +56,9 @@ class SentenceEmbedder:
 
     @property
     def name(self) -> str:
-        """A label that identifies the model for store compatibility checks."""
-        return "all-MiniLM-L6-v2" if self.model_name == "bundled" else self.model_name
+        """A label that identifies the model and runtime (stores record it)."""
+        base = "all-MiniLM-L6-v2" if self.model_name == "bundled" else self.model_name
+        return f"{base} ({self.backend})"
 
     def _path(self) -> str:
         if self.model_name == "bundled":
@@ -89,7 +91,8 @@ class SentenceEmbedder:
             ) from e
 
     def _load_onnx(self, path: str) -> Any:
-        target = (self.cache_dir or Path("data")) / "models" / f"{Path(path).name}-onnx"
+        default = Path.home() / ".cache" / "briefing-assistant"
+        target = (self.cache_dir or default) / "models" / f"{Path(path).name}-onnx"
         return OnnxEncoder.ensure(Path(path), target, quantized=self.backend == "onnx-int8")
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -155,7 +158,7 @@ class OnnxEncoder:
         if quantized and not int8.exists():
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            tmp = int8.with_suffix(".tmp.onnx")
+            tmp = int8.with_suffix(f".{os.getpid()}.tmp.onnx")
             quantize_dynamic(
                 str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
                 reduce_range=False, op_types_to_quantize=["MatMul"],
@@ -206,7 +209,7 @@ def _export_onnx(source: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.ones(2, 16, dtype=torch.long)
     axes = {0: "batch", 1: "sequence"}
-    tmp = dest.with_suffix(".tmp.onnx")
+    tmp = dest.with_suffix(f".{os.getpid()}.tmp.onnx")
     torch.onnx.export(
         Hidden(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
         input_names=["input_ids", "attention_mask", "token_type_ids"],

@@ -60,6 +60,7 @@ class QuestionResult:
     abstained: bool
     latency_ms: float
     quotes: list[str]
+    confidence: float = 0.0
 
 
 def rtqa_metrics(results: list[QuestionResult]) -> dict[str, Any]:
@@ -120,6 +121,7 @@ def score_rtqa(q: dict[str, Any], ans: Answer, latency_ms: float) -> QuestionRes
         abstained=ans.abstained,
         latency_ms=latency_ms,
         quotes=quotes,
+        confidence=ans.confidence,
     )
 
 

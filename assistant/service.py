@@ -30,9 +30,12 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = s = settings or Settings()
-        self.store = ChromaStore(s.data_dir, s.collection, s.chroma_url, s.chroma_token)
         self.embedder = SentenceEmbedder(
-            s.embedding_model, s.embedding_backend, s.embedding_batch_size, cache_dir=s.data_dir
+            s.embedding_model, s.embedding_backend, s.embedding_batch_size,
+            cache_dir=s.model_cache_dir,
+        )
+        self.store = ChromaStore(
+            s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
         self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
         self.fusion = FusionConfig(s.rrf_k, s.dense_weight, s.lexical_weight, s.recency_weight)

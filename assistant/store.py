@@ -52,8 +52,10 @@ class ChromaStore:
         collection: str = "news",
         url: str | None = None,
         token: str | None = None,
+        embedding: str = "",
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.embedding = embedding
         self.prefix = collection
         self.url = url
         self.token = token
@@ -87,8 +89,9 @@ class ChromaStore:
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=csettings)
             cfg: Any = {"hnsw": {"space": "cosine"}}
+            meta = {"embedding": self.embedding} if self.embedding else None
             self._chunks = self._client.get_or_create_collection(
-                f"{self.prefix}_chunks", embedding_function=None, configuration=cfg
+                f"{self.prefix}_chunks", embedding_function=None, configuration=cfg, metadata=meta
             )
             self._articles = self._client.get_or_create_collection(
                 f"{self.prefix}_articles", embedding_function=None, configuration=cfg
@@ -102,6 +105,13 @@ class ChromaStore:
                 else "check that the data directory is writable and not used by another version"
             )
             raise StoreError(f"cannot open the Chroma store at {self.where}: {e}; {hint}") from e
+        built = (self._chunks.metadata or {}).get("embedding")
+        if self.embedding and built and built != self.embedding:
+            raise StoreError(
+                f"the store at {self.where} (collection {self.prefix}) was embedded with "
+                f"{built}, not {self.embedding}: set ASSISTANT_EMBEDDING_BACKEND/MODEL to match, "
+                "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
+            )
 
     @property
     def chunks(self) -> Any:

@@ -33,7 +33,6 @@ ALLOWED_SUFFIXES = (
     ".jsonl.gz",
 )
 MAX_FILES = 20
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 class UploadRejected(IngestError):
@@ -128,12 +127,26 @@ class Uploads:
         return out
 
     def check_total(self, total: int) -> None:
+        """Refuse an upload whose files add up to more than the limit."""
         if total > self.limit_bytes:
             raise UploadRejected(
                 f"the upload is {total / 1e6:.1f} MB in all; the limit is "
                 f"{self.limit_bytes / 1e6:.1f} MB (ASSISTANT_UPLOAD_MAX_MB)",
                 413,
             )
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the server-side upload folders removed (only file names remain)."""
+        return re.sub(re.escape(str(self.root.resolve())) + r"/[0-9a-f]{12}/", "", text)
+
+    def public(self, report: IngestReport) -> dict[str, object]:
+        """``report.to_json()`` without server paths, for clients."""
+        data = report.to_json()
+        data["failures"] = [
+            {"origin": self.scrub(f.origin), "reason": self.scrub(f.reason)}
+            for f in report.failures
+        ]
+        return data
 
     def ingest(
         self, paths: Sequence[Path], urls: Sequence[str] = (), progress: ProgressFn | None = None

@@ -179,7 +179,7 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                 raise box["error"]
             stats, outlets = library_stats(assistant)
             yield (
-                report_html(box["report"]),
+                report_html(box["report"], clean=uploads.scrub),
                 gr.update(choices=outlets),
                 template("header.html", stats=esc(stats)),
                 None,

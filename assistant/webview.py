@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -30,9 +30,16 @@ EXAMPLES = (
 )
 MODES = {"Quotes only": "extractive", "LLM": "llm"}
 HISTORY_TURNS = 6
+_CITE = re.compile(r"\[(\d+)\]")
 
 
 # --------------------------------------------------------------------------- templates
+@cache
+def _one_line(name: str) -> Template:
+    raw = ui_file(name)
+    return Template(" ".join(line.strip() for line in raw.splitlines() if line.strip()))
+
+
 @cache
 def ui_file(name: str) -> str:
     """A file of ``ui/`` as text."""
@@ -44,8 +51,7 @@ def ui_file(name: str) -> str:
 
 def template(name: str, **values: object) -> str:
     """Fill ``ui/<name>`` (``$placeholders``; values must already be escaped) on one line."""
-    raw = Template(ui_file(name)).substitute({k: str(v) for k, v in values.items()})
-    return " ".join(line.strip() for line in raw.splitlines() if line.strip())
+    return _one_line(name).substitute({k: str(v) for k, v in values.items()})
 
 
 def esc(text: object) -> str:
@@ -103,8 +109,7 @@ def answer_html(answer: Answer, turn: int) -> str:
     rows = []
     if llm:  # [n] names the n-th passage given to the model
         cited = sorted(
-            {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
-            | {q.citation for q in answer.quotes}
+            {int(n) for n in _CITE.findall(answer.text)} | {q.citation for q in answer.quotes}
         )
         for n in cited:
             if 1 <= n <= len(answer.passages):
@@ -156,10 +161,9 @@ def streaming_html(text: str) -> str:
 
 def error_html(message: str) -> str:
     """An error shown in place of an answer."""
-    return f'<div class="answer error"><p>⚠ {esc(message)}</p></div>'
+    return f'<div class="answer error"><p>⚠ {esc(" ".join(message.split()))}</p></div>'
 
 
-_CITE = re.compile(r"\[(\d+)\]")
 PENDING_HTML = '<div class="answer"><p class="pending">Searching the articles…</p></div>'
 
 
@@ -337,23 +341,29 @@ def library_stats(assistant: Assistant) -> tuple[str, list[str]]:
     """The header's library line and the outlets for the filter."""
     arts = assistant.sources()
     outlets = sorted({a.ref.source for a in arts if a.ref.source}, key=str.lower)
-    line = f"{len(arts)} article{'s' * (len(arts) != 1)} · {len(outlets)} outlet" + (
-        "s" * (len(outlets) != 1)
-    )
-    return line, outlets
+    return f"{_count(len(arts), 'article')} · {_count(len(outlets), 'outlet')}", outlets
 
 
-def report_html(report: IngestReport, running: bool = False) -> str:
-    """The upload status line (and the reasons for any failures)."""
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def report_html(
+    report: IngestReport, running: bool = False, clean: Callable[[str], str] = str
+) -> str:
+    """The upload status line (and the reasons for any failures, passed through ``clean``)."""
     done = report.added + report.updated + report.skipped + report.failed
     of = f" of {report.total}" if report.total else ""
     if running:
-        return f'<p class="ok running">Adding articles… {done}{of} read, {report.chunks} passages indexed.</p>'
-    fails = "".join(f"<li>{esc(f.reason)}</li>" for f in report.failures[:20])
+        return (
+            f'<p class="ok running">Adding articles… {done}{of} read, '
+            f"{_count(report.chunks, 'passage')} indexed.</p>"
+        )
+    fails = "".join(f"<li>{esc(clean(f.reason))}</li>" for f in report.failures[:20])
     cls = "fail" if report.failed and not (report.added or report.updated) else "ok"
     searchable = " They are searchable now." if report.added or report.updated else ""
     return (
         f'<p class="{cls} done">Added {report.added}, updated {report.updated}, unchanged '
-        f"{report.skipped}, failed {report.failed} ({report.chunks} passages, "
+        f"{report.skipped}, failed {report.failed} ({_count(report.chunks, 'passage')}, "
         f"{report.seconds:.1f} s).{searchable}</p>" + (f"<ul>{fails}</ul>" if fails else "")
     )

@@ -127,3 +127,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def calibrate(results_file: Path) -> None:
+    """Abstention threshold: answered-with-answer vs abstained-with-answer per threshold."""
+    data = json.loads(results_file.read_text())["results"]
+    for th in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35):
+        answered = [r for r in data if r["confidence"] >= th]
+        lost = [r for r in data if r["confidence"] < th and r["in_context"]]
+        print(json.dumps({"threshold": th, "abstain": round(1 - len(answered) / len(data), 3),
+                          "lost_answerable": len(lost)}))

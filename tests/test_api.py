@@ -172,6 +172,16 @@ def test_upload_names_cannot_escape_the_upload_folder(served: Any, client: httpx
     )
 
 
+def test_unreadable_upload_is_reported_without_server_paths(client: httpx.Client) -> None:
+    r = client.post("/api/ingest", files=[("files", ("broken.json", b'{"title": "no text"}'))])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["added"] == 0 and body["failed"] == 1
+    failure = body["failures"][0]
+    assert failure["origin"].startswith("broken.json") and "uploads" not in str(failure)
+    assert "text" in failure["reason"]
+
+
 @pytest.mark.parametrize(
     ("name", "size", "status", "match"),
     [

@@ -161,7 +161,7 @@ def test_ask_then_open_the_citation_in_its_article(page: Any) -> None:
     shoot(page, "sources.png")
 
     page.locator("#sources-panel a.passage").nth(1).click()
-    page.locator("#sources-panel mark.passage").wait_for()
+    page.locator("#sources-panel mark.passage").first.wait_for()
 
 
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:
@@ -227,3 +227,20 @@ def test_llm_tokens_stream_before_the_answer() -> None:
 
     assert list(answers_for(Streaming(), "q", "llm")) == ["Rus", "sia", final]  # type: ignore[arg-type]
     assert list(answers_for(Streaming(), "q", "extractive")) == [final]  # type: ignore[arg-type]
+
+
+def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_path: Path) -> None:
+    (tmp_path / "ferry.md").write_bytes(NEW_ARTICLE)
+    served[0].ingest([str(tmp_path / "ferry.md")])  # may already be there from the upload test
+    page.reload()
+    page.locator("#filters").get_by_text("Filters").click()
+    page.locator("#outlets input").click()
+    page.get_by_role("option", name="Harbor Gazette").click()
+    page.keyboard.press("Escape")
+    question = "When will the new ferry terminal open?"
+    answer = ask(page, question)
+    assert "Harbor Gazette" in answer.inner_text() and "DEA News" not in answer.inner_text()
+    page.locator("#until input.time").fill("2024-03-01")  # the ferry story is from 2024-03-02
+    page.locator("#until input.time").press("Enter")
+    answer = ask(page, question, answers=2)
+    assert "don’t answer" in answer.inner_text()
