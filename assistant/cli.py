@@ -292,6 +292,30 @@ def ask(
 
 @app.command()
 @handle_errors
+def brief(
+    topic: Annotated[str, typer.Argument(help="What the briefing is about.")],
+    as_of: Annotated[str | None, typer.Option(help="Nothing published after YYYY-MM-DD.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+) -> None:
+    """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    b = _assistant().brief(
+        topic,
+        as_of=_date(as_of, "--as-of"),
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+        sources=tuple(source or ()),
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(b.to_json(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        out.print(Markdown(b.markdown))
+
+
+@app.command()
+@handle_errors
 def chat() -> None:
     """An interactive conversation in the terminal (follow-ups understood; Ctrl-D to quit)."""
     from assistant.types import Turn

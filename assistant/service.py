@@ -12,6 +12,7 @@ from typing import Any
 from assistant.answer import extractive
 from assistant.answer.render import answer_markdown
 from assistant.answer.verify import verify_quote
+from assistant.briefing import Briefing, build_briefing
 from assistant.conversation import condense
 from assistant.dates import date_filter
 from assistant.embed import SentenceEmbedder
@@ -31,7 +32,9 @@ class Assistant:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = s = settings or Settings()
         self.embedder = SentenceEmbedder(
-            s.embedding_model, s.embedding_backend, s.embedding_batch_size,
+            s.embedding_model,
+            s.embedding_backend,
+            s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
         )
         self.store = ChromaStore(
@@ -176,6 +179,38 @@ class Assistant:
                 self, question, standalone, passages, filters, answer, history, on_token=on_token
             )
         return answer
+
+    def brief(
+        self,
+        topic: str,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int = 20,
+    ) -> Briefing:
+        """Key points and each party's positions on a topic, every line a verified quote."""
+        topic = self._check_question(topic)
+        if self.store.chunks.count() == 0:
+            raise EmptyStoreError(
+                "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
+            )
+        ref = as_of or date.today()
+        p_since, p_until, query = date_filter(topic, ref)
+        filters = Filters(
+            tuple(sources), since, min((d for d in (until, as_of) if d), default=None)
+        )
+        if p_since or p_until:
+            filters = filters.merged(Filters(since=p_since, until=p_until))
+        passages = self.retrieve(query, filters, top, ref_date=as_of)
+        texts = self.texts([p.ref.article_id for p in passages])
+        b = build_briefing(
+            topic, passages, texts, self.embedder.embed_cached, self._speakers, filters
+        )
+        for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
+            if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction
+                raise AssertionError(f"unverifiable quote in briefing: {q.text!r}")
+        return b
 
     def _extractive(
         self, question: str, standalone: str, passages: list[Passage], filters: Filters
