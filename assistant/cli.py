@@ -219,20 +219,7 @@ def search(
     """Raw hybrid passage search (no answering)."""
     passages = _assistant().retrieve(query, k=top)
     if as_json:
-        rows = [
-            {
-                "rank": i,
-                "article_id": p.ref.article_id,
-                "title": p.ref.title,
-                "source": p.ref.source,
-                "published": p.ref.published.isoformat() if p.ref.published else None,
-                "start": p.chunk.start,
-                "end": p.chunk.end,
-                "score": p.score,
-                "text": p.chunk.text,
-            }
-            for i, p in enumerate(passages, 1)
-        ]
+        rows = [{"rank": i, **p.to_json(with_text=True)} for i, p in enumerate(passages, 1)]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     for i, p in enumerate(passages, 1):

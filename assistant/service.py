@@ -152,10 +152,7 @@ class Assistant:
         In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they arrive.
         """
         question = self._check_question(question)
-        if self.store.chunks.count() == 0:
-            raise EmptyStoreError(
-                "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
-            )
+        self._check_store()
         use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
         if history and use_llm == "llm" and self.settings.llm_provider != "none":
             from assistant.answer.llm import llm_condense
@@ -163,13 +160,7 @@ class Assistant:
             standalone = llm_condense(self, question, list(history))
         else:
             standalone = condense(question, list(history))
-        ref = as_of or date.today()
-        p_since, p_until, query = date_filter(standalone, ref)
-        filters = Filters(
-            tuple(sources), since, min((d for d in (until, as_of) if d), default=None)
-        )
-        if p_since or p_until:
-            filters = filters.merged(Filters(since=p_since, until=p_until))
+        query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         answer = self._extractive(question, standalone, passages, filters)
         if use_llm == "llm" and self.settings.llm_provider != "none":
@@ -191,17 +182,8 @@ class Assistant:
     ) -> Briefing:
         """Key points and each party's positions on a topic, every line a verified quote."""
         topic = self._check_question(topic)
-        if self.store.chunks.count() == 0:
-            raise EmptyStoreError(
-                "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
-            )
-        ref = as_of or date.today()
-        p_since, p_until, query = date_filter(topic, ref)
-        filters = Filters(
-            tuple(sources), since, min((d for d in (until, as_of) if d), default=None)
-        )
-        if p_since or p_until:
-            filters = filters.merged(Filters(since=p_since, until=p_until))
+        self._check_store()
+        query, filters = self._scope(topic, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         texts = self.texts([p.ref.article_id for p in passages])
         b = build_briefing(
@@ -240,6 +222,28 @@ class Assistant:
             standalone_question=standalone,
             filters=filters,
         )
+
+    def _check_store(self) -> None:
+        if self.store.chunks.count() == 0:
+            raise EmptyStoreError(
+                "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
+            )
+
+    @staticmethod
+    def _scope(
+        text: str,
+        as_of: date | None,
+        since: date | None,
+        until: date | None,
+        sources: Sequence[str],
+    ) -> tuple[str, Filters]:
+        """The retrieval query and filters: explicit options tightened by date phrases."""
+        p_since, p_until, query = date_filter(text, as_of or date.today())
+        until = min((d for d in (until, as_of) if d), default=None)
+        filters = Filters(tuple(sources), since, until)
+        if p_since or p_until:
+            filters = filters.merged(Filters(since=p_since, until=p_until))
+        return query, filters
 
     def _check_question(self, question: str) -> str:
         q = " ".join((question or "").split())

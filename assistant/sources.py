@@ -22,6 +22,7 @@ from charset_normalizer import from_bytes
 from dateutil import parser as dateparser
 
 from assistant.errors import IngestError
+from assistant.text import count_words
 from assistant.types import Article
 
 TEXT_EXT = {".txt", ".md", ".markdown"}
@@ -225,7 +226,6 @@ class Reader:
                 for i, obj in enumerate(items, 1):
                     yield _json_item(obj, f"{origin}#{i}")
                 return
-            first = True
             for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):
                 line = raw.strip()
                 if not line:
@@ -236,9 +236,6 @@ class Reader:
                     msg = getattr(e, "msg", str(e))
                     yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
                     continue
-                if first and isinstance(obj, dict) and "text" not in obj and "body" not in obj:
-                    pass
-                first = False
                 yield _json_item(obj, f"{origin}:{n}")
 
     # -- feeds and URLs
@@ -351,10 +348,6 @@ def _suffix(path: Path) -> str:
     if name.endswith(".gz"):
         name = name[:-3]
     return Path(name).suffix
-
-
-def count_words(text: str) -> int:
-    return len(text.split())
 
 
 def _looks_like_feed(ctype: str, body: bytes) -> bool:

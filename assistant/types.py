@@ -69,6 +69,20 @@ class Passage:
     def text(self) -> str:
         return self.chunk.text
 
+    def to_json(self, with_text: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "article_id": self.ref.article_id,
+            "title": self.ref.title,
+            "source": self.ref.source,
+            "published": self.ref.published.isoformat() if self.ref.published else None,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": round(self.score, 5),
+        }
+        if with_text:
+            out["text"] = self.chunk.text
+        return out
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -163,18 +177,7 @@ class Answer:
                 "since": self.filters.since.isoformat() if self.filters.since else None,
                 "until": self.filters.until.isoformat() if self.filters.until else None,
             },
-            "passages": [
-                {
-                    "article_id": p.ref.article_id,
-                    "title": p.ref.title,
-                    "source": p.ref.source,
-                    "published": p.ref.published.isoformat() if p.ref.published else None,
-                    "start": p.chunk.start,
-                    "end": p.chunk.end,
-                    "score": round(p.score, 5),
-                }
-                for p in self.passages
-            ],
+            "passages": [p.to_json() for p in self.passages],
             "usage": dict(self.usage),
             "verification": dict(self.verification),
             "notice": self.notice,

@@ -21,9 +21,10 @@ def test_earliest_choice() -> None:
     assert earliest_choice(["Peru"], seen) is None
 
 
-def test_custom_eval_on_seed(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def shared_model(embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Assistants built inside run_eval reuse the session's loaded model."""
     from assistant import service
-    from assistant.settings import Settings
 
     real_init = service.Assistant.__init__
 
@@ -32,6 +33,11 @@ def test_custom_eval_on_seed(tmp_path: Path, embedder, monkeypatch: pytest.Monke
         self.embedder = embedder
 
     monkeypatch.setattr(service.Assistant, "__init__", init)
+
+
+def test_custom_eval_on_seed(tmp_path: Path, shared_model: None) -> None:
+    from assistant.settings import Settings
+
     out = tmp_path / "res.json"
     metrics = run_eval(
         "custom", corpus=CORPUS / "kirby-russia-talks.md",
@@ -44,17 +50,9 @@ def test_custom_eval_on_seed(tmp_path: Path, embedder, monkeypatch: pytest.Monke
     assert saved["metrics"]["pass_rate"] == 1.0 and len(saved["results"]) == 6
 
 
-def test_rtqa_format_on_a_tiny_set(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from assistant import service
+def test_rtqa_format_on_a_tiny_set(tmp_path: Path, shared_model: None) -> None:
     from assistant.settings import Settings
 
-    real_init = service.Assistant.__init__
-
-    def init(self, settings=None):  # type: ignore[no-untyped-def]
-        real_init(self, settings)
-        self.embedder = embedder
-
-    monkeypatch.setattr(service.Assistant, "__init__", init)
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("\n".join(json.dumps(r) for r in [
         {"id": "g1", "title": "Netflix renews hit", "source": "CNN", "published": "2022-06-14",

@@ -117,6 +117,9 @@ def analyse(question: str) -> Question:
         wants = "condition"
     elif _POSITION_Q.search(low):
         wants = "position"
+    elif re.match(r"^(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|"
+                  r"can|could|should)\b)\w+", low):
+        wants = "entity"  # "Which show ...", "What company ..."
     else:
         wants = "any"
     names = frozenset(w.lower() for w in _CAPS.findall(question[1:]) if w.lower() not in _STOP_CAPS)
@@ -287,7 +290,7 @@ def _type_match(q: Question, text: str, speaker: str | None = None) -> float:
         return 1.0 if _NUMBER.search(text) else 0.0
     if q.wants == "date":
         return 1.0 if _MONTH.search(text) else 0.0
-    if q.wants in ("person", "place"):
+    if q.wants in ("person", "place", "entity"):
         caps = {w.lower() for w in _CAPS.findall(text[1:])}
         return 1.0 if caps - q.names else 0.0
     return 0.0
