@@ -12,6 +12,7 @@ old chunks of an article are deleted before its new ones are written).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +63,7 @@ class ChromaStore:
         self._client: Any = None
         self._chunks: Any = None
         self._articles: Any = None
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ connection
     @property
@@ -116,13 +118,17 @@ class ChromaStore:
     @property
     def chunks(self) -> Any:
         if self._chunks is None:
-            self._connect()
+            with self._lock:
+                if self._chunks is None:
+                    self._connect()
         return self._chunks
 
     @property
     def articles(self) -> Any:
         if self._articles is None:
-            self._connect()
+            with self._lock:
+                if self._articles is None:
+                    self._connect()
         return self._articles
 
     # ------------------------------------------------------------------ writes

@@ -156,7 +156,7 @@ def prose_html(text: str, turn: int, answer: Answer) -> str:
 def streaming_html(text: str) -> str:
     """The LLM's text while it streams (verified quotes follow when it is done)."""
     paras = "".join(f"<p>{esc(p)}</p>" for p in text.split("\n") if p.strip())
-    return f'<div class="answer"><div class="llm-text">{paras}</div></div>'
+    return f'<div class="answer streaming"><div class="llm-text">{paras}</div></div>'
 
 
 def error_html(message: str) -> str:

@@ -16,6 +16,7 @@ from assistant.types import Answer, Article, ArticleRef, Chunk, Passage, Quote
 from assistant.webview import answer_html, article_html, highlight, question_html
 from tests.conftest import CORPUS, make_settings
 from tests.test_api import DESIGN_Q, NEW_ARTICLE, serve_in_thread
+from tests.test_llm import FakeLLM, fake, good_reply, server, with_llm  # noqa: F401 (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -128,7 +129,7 @@ def ask(page: Any, question: str, answers: int = 1) -> Any:
     """Type a question, press Ask, wait for answer number ``answers``; return its element."""
     page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
-    done = page.locator("#chat .answer:not(:has(.pending))")
+    done = page.locator("#chat .answer:not(.streaming):not(:has(.pending))")
     done.nth(answers - 1).wait_for()
     return done.nth(answers - 1)
 
@@ -165,11 +166,13 @@ def test_ask_then_open_the_citation_in_its_article(page: Any) -> None:
 
 
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:
+    from playwright.sync_api import expect
+
     page.locator("#add-articles").get_by_text("Add articles").click()
     page.locator("#upload-files input[type=file]").set_input_files(
         [{"name": "ferry.md", "mimeType": "text/markdown", "buffer": NEW_ARTICLE}]
     )
-    page.locator("#upload-files").get_by_text("ferry.md").wait_for()
+    expect(page.locator("#upload-files")).to_contain_text("ferry", timeout=TIMEOUT)
     page.locator("#upload-add").click()
     status = page.locator("#upload-status .done")
     status.wait_for()
@@ -244,3 +247,29 @@ def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_pat
     page.locator("#until input.time").press("Enter")
     answer = ask(page, question, answers=2)
     assert "don’t answer" in answer.inner_text()
+
+
+def test_llm_answer_streams_then_shows_verified_quotes(
+    browser: Any,
+    served: tuple[Any, str],
+    fake: FakeLLM,  # noqa: F811 (the fixture imported above)
+) -> None:
+    from assistant.web import build_app
+
+    fake.script = good_reply
+    with serve_in_thread(build_app(with_llm(served[0], fake))) as url:
+        ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+        pg = ctx.new_page()
+        pg.set_default_timeout(TIMEOUT)
+        pg.goto(url + "/")
+        pg.locator("#filters").get_by_text("Filters").click()
+        assert pg.locator("#mode").get_by_role("radio", name="LLM").is_checked()
+        answer = ask(pg, DESIGN_Q)
+        prose = answer.locator(".llm-text")
+        assert "Russian officials frame negotiations" in prose.inner_text()
+        assert prose.locator("a.cite").count() == 2
+        assert "credible path to peace" in answer.locator("blockquote.quote").first.inner_text()
+        assert fake.answers()[-1]["body"]["stream"] is True  # the page asked for tokens
+        prose.locator("a.cite").first.click()
+        pg.locator("#sources-panel mark.passage").first.wait_for()
+        ctx.close()

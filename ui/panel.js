@@ -1,0 +1,25 @@
+// js_on_load of the sources panel (a gr.HTML). `element`, `trigger` and `watch` come from Gradio.
+// Any citation link on the page (href="#cite-...") opens its article here via a Python event.
+const openCitation = (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  document.querySelectorAll("a.cite.active").forEach((a) => a.classList.remove("active"));
+  link.classList.add("active");
+  trigger("click", { ref: link.getAttribute("href").slice("#cite-".length) });
+};
+if (window.__briefingCitations) {
+  document.removeEventListener("click", window.__briefingCitations, true);
+}
+window.__briefingCitations = openCitation;
+document.addEventListener("click", openCitation, true);
+
+// After the panel shows an article, bring the highlighted quote into view.
+watch("value", () => {
+  const mark = element.querySelector("mark.cited, mark.passage");
+  const column = element.closest("#sources-column");
+  if (!mark || !column) return;
+  const top = mark.getBoundingClientRect().top - column.getBoundingClientRect().top;
+  column.scrollTo({ top: column.scrollTop + top - column.clientHeight / 3, behavior: "smooth" });
+});
