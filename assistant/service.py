@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -41,10 +42,13 @@ class Assistant:
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
         self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
-        self.fusion = FusionConfig(s.rrf_k, s.dense_weight, s.lexical_weight, s.recency_weight)
+        self.fusion = FusionConfig(
+            s.rrf_k, s.dense_weight, s.lexical_weight, s.recency_weight, s.recency_half_life_days
+        )
         self.weights = extractive.Weights()
         self._lex: LexicalIndex | None = None
         self._lex_key: tuple[int, int] | None = None
+        self._lex_checked = 0.0
         self._lex_lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._speakers = extractive.SpeakerCache()
@@ -65,6 +69,8 @@ class Assistant:
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
             self._texts.clear()
+            self._lex_key = None
+            self._lex_checked = 0.0
         return report
 
     # ---------------------------------------------------------------- reads
@@ -97,9 +103,17 @@ class Assistant:
 
     # ---------------------------------------------------------------- retrieval
     def lexical(self) -> LexicalIndex:
-        """The BM25 index for the store as it is now (rebuilt when the store changed)."""
-        key = self.store.counts()
+        """The BM25 index for the store as it is now.
+
+        Rebuilt when this process changed the store, and when the store's counts change
+        (checked at most every two seconds, for stores another process writes to).
+        """
+        now = time.monotonic()
         with self._lex_lock:
+            if self._lex is not None and now - self._lex_checked < 2.0:
+                return self._lex
+            key = self.store.counts()
+            self._lex_checked = now
             if self._lex is None or self._lex_key != key:
                 self._lex = cached_index(
                     self.settings.data_dir / "lexical" / self.settings.collection,
@@ -119,11 +133,38 @@ class Assistant:
         """Top passages for a query: dense + BM25, fused, near-duplicates folded."""
         s = self.settings
         k = k or s.top_k
+        lex = self.lexical()
         vec = self.embedder.embed_cached([query])[0]
-        dense = apply_filters(self.store.dense(vec, s.candidates, filters), filters)
-        lex = self.lexical().search(query, s.candidates, filters)
-        fused = fuse(dense, lex, self.fusion, ref_date)
+        dense = self._dense(vec, lex, filters)
+        lexical = lex.search(query, s.candidates, filters)
+        fused = fuse(dense, lexical, self.fusion, ref_date)
         return collapse_duplicates(fused[: k * 3])[:k]
+
+    def _dense(
+        self, vec: Any, lex: LexicalIndex, filters: Filters | None
+    ) -> list[tuple[Any, Any, float]]:
+        """Nearest chunks within the filters.
+
+        Chroma's HNSW search without a ``where`` clause takes milliseconds, a filtered one a
+        few hundred; so search wide without it and filter here (the chunk records are in
+        memory with the BM25 index), asking Chroma to filter only when too few remain.
+        """
+        want = self.settings.candidates
+        if not filters or filters.empty:
+            return self.store.dense(vec, want)
+        wide = self.store.dense_ids(vec, max(20 * want, 1000))
+        hits = []
+        for cid, sim in wide:
+            i = lex.by_id.get(cid)
+            if i is None:  # the store changed since the index was built
+                hits = []
+                break
+            chunk, ref = lex.records[i]
+            hits.append((chunk, ref, sim))
+        hits = apply_filters(hits, filters)
+        if len(hits) >= want:
+            return hits[:want]
+        return apply_filters(self.store.dense(vec, want, filters), filters)
 
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Full article texts, cached."""

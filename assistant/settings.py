@@ -64,7 +64,13 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     recency_weight: float = Field(
-        0.0, ge=0, description="Mild preference for newer articles (0 = off)."
+        1.0,
+        ge=0,
+        description="Preference for articles published close to the 'as of' date (or the "
+        "newest retrieved); 0 turns it off.",
+    )
+    recency_half_life_days: float = Field(
+        30.0, gt=0, description="Age at which the recency preference halves."
     )
     max_quotes: int = Field(3, ge=1, le=10, description="Quotes shown in an answer.")
     abstain_threshold: float = Field(

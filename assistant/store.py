@@ -251,6 +251,20 @@ class ChromaStore:
             )
         ]
 
+    def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities, unfiltered (fast HNSW path)."""
+        n = self.chunks.count()
+        if n == 0:
+            return []
+        res = self.chunks.query(
+            query_embeddings=[embedding.astype(np.float32)],
+            n_results=min(k, n),
+            include=["distances"],
+        )
+        return [
+            (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
+
     def counts(self) -> tuple[int, int]:
         """(articles, chunks)."""
         return self.articles.count(), self.chunks.count()

@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--collection", default="eval-corpus")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--depth", type=int, default=100)
+    ap.add_argument("--fusion-grid", default="[[20, 60], [1.0, 1.5], [0.0, 0.5, 1.0, 2.0], "
+                    "[7.0, 30.0]]", help="JSON lists: rrf_k, lexical weight, recency, half-life")
     args = ap.parse_args()
     base = Settings()
     a = Assistant(base.model_copy(update={"data_dir": base.data_dir / "eval",
@@ -80,8 +82,7 @@ def main() -> None:
                  "ctx@5": ctx5 / n, "ctx@10": ctx10 / n, "mc5": mc5 / n}, runs)
 
     best = None
-    for rrf_k, lw, rw, hl in itertools.product((20, 60), (1.0, 1.5), (0.0, 0.5, 1.0, 2.0),
-                                               (7.0, 30.0)):
+    for rrf_k, lw, rw, hl in itertools.product(*json.loads(args.fusion_grid)):
         if rw == 0 and hl != 7.0:
             continue
         cfg = FusionConfig(rrf_k=rrf_k, lexical_weight=lw, recency_weight=rw,
@@ -97,25 +98,34 @@ def main() -> None:
     runs = best[2]
     # answer weights
     prepared = []
+    qas = {}
+    texts_of = {}
     for (q, _ref, _d, _l), ps in zip(cached, runs, strict=True):
         texts = a.texts([p.ref.article_id for p in ps])
         qa = extractive.analyse(q["question"])
+        qas[q["id"]] = qa
+        texts_of[q["id"]] = texts
         cands = extractive.candidates(ps, texts, a._speakers)
         extractive.score(qa, cands, a.embedder.embed_cached, extractive.Weights())
         prepared.append((q, cands))
     grid = {
-        "lexical": (0.3, 0.6, 1.0),
-        "passage": (0.0, 0.15, 0.3),
-        "answer_type": (0.0, 0.15, 0.3),
-        "novelty": (0.0, 0.08, 0.2),
+        "lexical": (1.0, 1.5, 2.5),
+        "passage": (0.3, 0.5, 0.8),
+        "answer_type": (0.15,),
+        "novelty": (0.08,),
+        "extend": (0, 1),
     }
     for vals in itertools.product(*grid.values()):
-        w = replace(extractive.Weights(), **dict(zip(grid, vals, strict=True)))
+        opts = dict(zip(grid, vals, strict=True))
+        ext = opts.pop("extend")
+        w = replace(extractive.Weights(), **opts)
         inq = mc = 0
         for q, cands in prepared:
             for c in cands:
                 c.score = sum(getattr(w, k) * v for k, v in c.features.items())
             chosen = extractive.select(cands, 3)
+            if ext:
+                chosen = extractive.extend(qas[q["id"]], chosen, texts_of[q["id"]], a._speakers)
             t = normalize(q["answer"])
             shown = [c.text for c in chosen]
             inq += any(t in normalize(s) for s in shown)

@@ -345,6 +345,52 @@ def select(cands: list[Candidate], k: int) -> list[Candidate]:
     return chosen
 
 
+def extend(
+    q: Question,
+    chosen: list[Candidate],
+    texts: dict[str, str],
+    cache: SpeakerCache,
+    max_words: int = 70,
+) -> list[Candidate]:
+    """Give a one-sentence quote its neighbour (the one sharing more of the question's words,
+    the next one on a tie) when both fit in ``max_words``: two sentences read better alone
+    and more often hold the whole answer. Quotes never exceed two sentences."""
+    out = []
+    for c in chosen:
+        text = texts[c.ref.article_id]
+        spans, who, _ = cache.get(c.ref.article_id, text)
+        i = next((k for k, sp in enumerate(spans) if sp.start == c.start and sp.end == c.end), -1)
+        if i < 0:
+            out.append(c)
+            continue
+        options = []
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(spans):
+                neighbour = text[spans[j].start : spans[j].end]
+                if (
+                    is_heading(neighbour)
+                    or is_boilerplate(neighbour)
+                    or count_words(neighbour) + count_words(c.text) > max_words
+                ):
+                    continue
+                overlap = len(q.tokens & set(tokenize([neighbour])[0]))
+                options.append((overlap, j == i + 1, j))
+        if not options:
+            out.append(c)
+            continue
+        _, _, j = max(options)
+        start, end = min(spans[i].start, spans[j].start), max(spans[i].end, spans[j].end)
+        out.append(
+            Candidate(
+                ref=c.ref, start=start, end=end, text=text[start:end],
+                speaker=c.speaker or who[j], speaker_sides=c.speaker_sides,
+                passage_rank=c.passage_rank, also_in=c.also_in, features=c.features,
+                score=c.score,
+            )
+        )
+    return out
+
+
 def _jaccard(a: str, b: str) -> float:
     sa, sb = set(a.lower().split()), set(b.lower().split())
     return len(sa & sb) / max(1, len(sa | sb))
