@@ -57,6 +57,7 @@ def build_briefing(
     max_points: int = 5,
     max_parties: int = 5,
     per_party: int = 2,
+    min_similarity: float = 0.3,
 ) -> Briefing:
     """Pick diverse, relevant key points and group attributed statements by party."""
     q = extractive.analyse(topic)
@@ -72,10 +73,9 @@ def build_briefing(
         if all(float(vecs[i] @ vecs[j]) < 0.8 for j in points):
             points.append(i)
     # positions: attributed statements grouped by party, best first
-    floor = 0.6 * ranked[0].score if ranked else 0.0
     parties: dict[str, list[int]] = {}
     for i, c in enumerate(ranked):
-        if not c.speaker or c.score < floor:
+        if not c.speaker or c.features.get("semantic", 0.0) < min_similarity:
             continue
         party = _party(c)
         group = parties.setdefault(party, [])

@@ -112,7 +112,10 @@ class SentenceEmbedder:
         """Encode with a small LRU cache (questions and sentences seen again are free)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            for t, v in zip(missing, self.embed(missing), strict=True):
+            # short texts at question time: small length-sorted batches waste less on padding
+            vecs = self.model.encode(missing, batch_size=8, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+            for t, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
                 self._cache[t] = v
             while len(self._cache) > 20000:
                 self._cache.popitem(last=False)

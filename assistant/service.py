@@ -242,7 +242,9 @@ class Assistant:
         q = extractive.analyse(standalone)
         cands = extractive.candidates(passages, texts, self._speakers)
         extractive.score(q, cands, self.embedder.embed_cached, self.weights)
-        chosen = extractive.select(cands, self.settings.max_quotes)
+        chosen = extractive.extend(
+            q, extractive.select(cands, self.settings.max_quotes), texts, self._speakers
+        )
         conf = extractive.confidence(chosen[0]) if chosen else 0.0
         abstained = conf < self.settings.abstain_threshold
         quotes: list[Quote] = []

@@ -63,8 +63,8 @@ def test_rtqa_format_on_a_tiny_set(tmp_path: Path, shared_model: None) -> None:
     ]))
     qs = tmp_path / "q.jsonl"
     qs.write_text(json.dumps({
-        "id": "q1", "question": "Which wildly popular show was recently green lit for a new "
-        "season?", "date": "2022-06-16", "choices": ["Friends", "Squid Game", "Lost", "Dark"],
+        "id": "q1", "question": "Which South Korean drama will return for a second season on "
+        "Netflix?", "date": "2022-06-16", "choices": ["Friends", "Squid Game", "Lost", "Dark"],
         "answer": "Squid Game", "evidence": "", "gold_doc_ids": ["g1"], "source": "CNN"}) + "\n")
     m = run_eval("rtqa", corpus=corpus, questions=qs, settings=Settings(data_dir=tmp_path / "d"))
     assert m["gold_hit@1"] == 1.0 and m["gold_mrr@10"] == 1.0

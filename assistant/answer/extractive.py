@@ -58,9 +58,9 @@ class Weights:
     """How the features combine (chosen on the RTQA dev questions)."""
 
     semantic: float = 1.0
-    lexical: float = 0.6
-    passage: float = 0.15
-    answer_type: float = 0.15
+    lexical: float = 1.5
+    passage: float = 0.3
+    answer_type: float = 0.3
     side: float = 0.4
     speaker: float = 0.3
     novelty: float = 0.08
@@ -329,7 +329,7 @@ def select(cands: list[Candidate], k: int) -> list[Candidate]:
     chosen: list[Candidate] = []
     ranked = sorted(cands, key=lambda c: -c.score)
     if ranked:
-        bar = 0.8 * ranked[0].score
+        bar = 0.7 * ranked[0].score
         ranked.sort(key=lambda c: (-(c.features.get("side", 0) > 0 and c.score >= bar), -c.score))
     for c in ranked:
         if len(chosen) >= k:
