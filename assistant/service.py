@@ -153,7 +153,7 @@ class Assistant:
         if not filters or filters.empty:
             return self.store.dense(vec, want)
         wide = self.store.dense_ids(vec, max(20 * want, 1000))
-        hits = []
+        hits: list[tuple[Any, Any, float]] = []
         for cid, sim in wide:
             i = lex.by_id.get(cid)
             if i is None:  # the store changed since the index was built
