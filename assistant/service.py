@@ -242,8 +242,10 @@ class Assistant:
         q = extractive.analyse(standalone)
         cands = extractive.candidates(passages, texts, self._speakers)
         extractive.score(q, cands, self.embedder.embed_cached, self.weights)
-        chosen = extractive.extend(
-            q, extractive.select(cands, self.settings.max_quotes), texts, self._speakers
+        chosen = extractive.select(
+            cands,
+            self.settings.max_quotes,
+            grow=lambda c: extractive.extend_one(q, c, texts, self._speakers),
         )
         conf = extractive.confidence(chosen[0]) if chosen else 0.0
         abstained = conf < self.settings.abstain_threshold

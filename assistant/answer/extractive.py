@@ -117,8 +117,11 @@ def analyse(question: str) -> Question:
         wants = "condition"
     elif _POSITION_Q.search(low):
         wants = "position"
-    elif re.match(r"^(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|"
-                  r"can|could|should)\b)\w+", low):
+    elif re.match(
+        r"^(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|"
+        r"can|could|should)\b)\w+",
+        low,
+    ):
         wants = "entity"  # "Which show ...", "What company ..."
     else:
         wants = "any"
@@ -320,8 +323,11 @@ def _speaker_match(q: Question, c: Candidate) -> float:
     return 1.0 if words & q.names else 0.0
 
 
-def select(cands: list[Candidate], k: int) -> list[Candidate]:
-    """The best ``k`` candidates, skipping overlaps and near-repeats.
+def select(
+    cands: list[Candidate], k: int, grow: Callable[[Candidate], Candidate] | None = None
+) -> list[Candidate]:
+    """The best ``k`` candidates, each grown by ``grow`` (e.g. to two sentences), skipping
+    any that overlap or repeat what is already chosen (syndicated copies included).
 
     When the question names a party, that party's own statements lead (if they are nearly as
     relevant as the best candidate); what others say of it follows as attributed context.
@@ -331,18 +337,27 @@ def select(cands: list[Candidate], k: int) -> list[Candidate]:
     if ranked:
         bar = 0.7 * ranked[0].score
         ranked.sort(key=lambda c: (-(c.features.get("side", 0) > 0 and c.score >= bar), -c.score))
+    shown: list[str] = []
     for c in ranked:
         if len(chosen) >= k:
             break
-        if any(
-            o.ref.article_id == c.ref.article_id and o.start < c.end and c.start < o.end
-            for o in chosen
-        ):
-            continue
-        if any(_jaccard(o.text, c.text) > 0.7 for o in chosen):
-            continue
-        chosen.append(c)
+        core = " ".join(c.text.split())
+        if any(core in s for s in shown):
+            continue  # the same sentence is already on screen, maybe from another outlet
+        for option in [grow(c), c] if grow else [c]:
+            if not _clashes(option, chosen):
+                chosen.append(option)
+                shown.append(" ".join(option.text.split()))
+                break
     return chosen
+
+
+def _clashes(c: Candidate, chosen: list[Candidate]) -> bool:
+    return any(
+        (o.ref.article_id == c.ref.article_id and o.start < c.end and c.start < o.end)
+        or _jaccard(o.text, c.text) > 0.6
+        for o in chosen
+    )
 
 
 def extend(
@@ -352,43 +367,53 @@ def extend(
     cache: SpeakerCache,
     max_words: int = 70,
 ) -> list[Candidate]:
+    """``extend_one`` for each quote."""
+    return [extend_one(q, c, texts, cache, max_words) for c in chosen]
+
+
+def extend_one(
+    q: Question,
+    c: Candidate,
+    texts: dict[str, str],
+    cache: SpeakerCache,
+    max_words: int = 70,
+) -> Candidate:
     """Give a one-sentence quote its neighbour (the one sharing more of the question's words,
     the next one on a tie) when both fit in ``max_words``: two sentences read better alone
     and more often hold the whole answer. Quotes never exceed two sentences."""
-    out = []
-    for c in chosen:
-        text = texts[c.ref.article_id]
-        spans, who, _ = cache.get(c.ref.article_id, text)
-        i = next((k for k, sp in enumerate(spans) if sp.start == c.start and sp.end == c.end), -1)
-        if i < 0:
-            out.append(c)
-            continue
-        options = []
-        for j in (i + 1, i - 1):
-            if 0 <= j < len(spans):
-                neighbour = text[spans[j].start : spans[j].end]
-                if (
-                    is_heading(neighbour)
-                    or is_boilerplate(neighbour)
-                    or count_words(neighbour) + count_words(c.text) > max_words
-                ):
-                    continue
-                overlap = len(q.tokens & set(tokenize([neighbour])[0]))
-                options.append((overlap, j == i + 1, j))
-        if not options:
-            out.append(c)
-            continue
-        _, _, j = max(options)
-        start, end = min(spans[i].start, spans[j].start), max(spans[i].end, spans[j].end)
-        out.append(
-            Candidate(
-                ref=c.ref, start=start, end=end, text=text[start:end],
-                speaker=c.speaker or who[j], speaker_sides=c.speaker_sides,
-                passage_rank=c.passage_rank, also_in=c.also_in, features=c.features,
-                score=c.score,
-            )
-        )
-    return out
+    text = texts[c.ref.article_id]
+    spans, who, _ = cache.get(c.ref.article_id, text)
+    i = next((k for k, sp in enumerate(spans) if sp.start == c.start and sp.end == c.end), -1)
+    if i < 0:
+        return c
+    options = []
+    for j in (i + 1, i - 1):
+        if 0 <= j < len(spans):
+            neighbour = text[spans[j].start : spans[j].end]
+            if (
+                is_heading(neighbour)
+                or is_boilerplate(neighbour)
+                or count_words(neighbour) + count_words(c.text) > max_words
+            ):
+                continue
+            overlap = len(q.tokens & set(tokenize([neighbour])[0]))
+            options.append((overlap, j == i + 1, j))
+    if not options:
+        return c
+    _, _, j = max(options)
+    start, end = min(spans[i].start, spans[j].start), max(spans[i].end, spans[j].end)
+    return Candidate(
+        ref=c.ref,
+        start=start,
+        end=end,
+        text=text[start:end],
+        speaker=c.speaker or who[j],
+        speaker_sides=c.speaker_sides,
+        passage_rank=c.passage_rank,
+        also_in=c.also_in,
+        features=c.features,
+        score=c.score,
+    )
 
 
 def _jaccard(a: str, b: str) -> float:
