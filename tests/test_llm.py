@@ -437,7 +437,7 @@ def test_correct_quotes_are_verified_with_exact_offsets(seeded, fake: FakeLLM) -
     user = user_message(body)
     assert f"Question: {QUESTION}" in user and "There are 5 sources" in user
     wire = sources_on_wire(body)
-    assert list(wire) == [1, 2, 3]
+    assert list(wire) == [1, 2, 3, 4, 5]
     for n, p in enumerate(ans.passages[:3], 1):
         assert wire[n] == article.text[p.chunk.start : p.chunk.end]
     assert 'outlet="DEA News"' in user and 'title="White House says conditions' in user
