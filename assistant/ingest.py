@@ -26,6 +26,7 @@ from assistant.types import Article, Chunk
 ProgressFn = Callable[["IngestReport"], None]
 Batch = list[tuple[Article, list[Chunk], bool, str | None]]
 _STOP = object()
+WRITE_GROUP = 8  # articles committed together (three Chroma calls per group)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Ingestor:
         reader: Reader,
         chunk_words: int = 120,
         overlap: int = 1,
-        batch_articles: int = 32,
+        batch_articles: int = 64,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -134,18 +135,22 @@ class Ingestor:
                     done: Batch = item[0]  # type: ignore[index]
                     vecs: np.ndarray = item[1]  # type: ignore[index]
                     pos = 0
+                    rows = []
                     for article, chunks, is_new, replaces in done:
-                        n = len(chunks)
+                        rows.append((article, chunks, vecs[pos : pos + len(chunks)], is_new))
+                        pos += len(chunks)
                         if replaces:  # the same file now holds different text
                             self.store.delete_article(replaces)
-                        self.store.put_article(article, chunks, vecs[pos : pos + n])
-                        pos += n
+                    for g in range(0, len(rows), WRITE_GROUP):
+                        group = rows[g : g + WRITE_GROUP]
+                        self.store.put_articles([(a, cs, v) for a, cs, v, _ in group])
                         with lock:
-                            report.chunks += n
-                            if is_new:
-                                report.added += 1
-                            else:
-                                report.updated += 1
+                            for _, cs, _, is_new in group:
+                                report.chunks += len(cs)
+                                if is_new:
+                                    report.added += 1
+                                else:
+                                    report.updated += 1
                         if progress:
                             progress(report)
             except BaseException as e:

@@ -136,28 +136,34 @@ class ChromaStore:
         self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray
     ) -> None:
         """Replace an article's chunks, then record the article (the commit point)."""
-        self.delete_chunks(article.id)
-        if chunks:
-            for i in range(0, len(chunks), PAGE):
-                part = chunks[i : i + PAGE]
-                self.chunks.upsert(
-                    ids=[c.id for c in part],
-                    documents=[c.text for c in part],
-                    embeddings=embeddings[i : i + PAGE],
-                    metadatas=[_chunk_meta(article, c) for c in part],
-                )
-        if len(chunks):
-            centroid = embeddings.mean(axis=0)
-            norm = float(np.linalg.norm(centroid)) or 1.0
-            vec = centroid / norm
-        else:
-            vec = np.zeros(embeddings.shape[1] if embeddings.ndim == 2 else 384, np.float32)
-            vec[0] = 1.0
+        self.put_articles([(article, list(chunks), embeddings)])
+
+    def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Replace the chunks of several articles, then record the articles.
+
+        Three calls whatever the batch size: delete the articles' old chunks, write the new
+        chunks, write the article records (the commit point: an article without its record is
+        redone by the next ingest).
+        """
+        if not batch:
+            return
+        ids = [a.id for a, _, _ in batch]
+        for i in range(0, len(ids), PAGE):
+            self.chunks.delete(where={"article_id": {"$in": ids[i : i + PAGE]}})
+        rows = [(a, c, e) for a, cs, vecs in batch for c, e in zip(cs, vecs, strict=True)]
+        for i in range(0, len(rows), PAGE):
+            part = rows[i : i + PAGE]
+            self.chunks.upsert(
+                ids=[c.id for _, c, _ in part],
+                documents=[c.text for _, c, _ in part],
+                embeddings=np.stack([e for _, _, e in part]).astype(np.float32),
+                metadatas=[_chunk_meta(a, c) for a, c, _ in part],
+            )
         self.articles.upsert(
-            ids=[article.id],
-            documents=[article.text],
-            embeddings=[vec.astype(np.float32)],
-            metadatas=[_article_meta(article, len(chunks))],
+            ids=ids,
+            documents=[a.text for a, _, _ in batch],
+            embeddings=np.stack([_centroid(v) for _, _, v in batch]),
+            metadatas=[_article_meta(a, len(cs)) for a, cs, _ in batch],
         )
 
     def delete_chunks(self, article_id: str) -> None:
@@ -283,6 +289,16 @@ class ChromaStore:
             return None
         root = self.data_dir / "chroma"
         return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+
+def _centroid(vecs: np.ndarray) -> np.ndarray:
+    """An article's vector: the normalised mean of its chunks' (a unit vector if none)."""
+    if vecs.ndim == 2 and len(vecs):
+        c = vecs.mean(axis=0)
+        return (c / (float(np.linalg.norm(c)) or 1.0)).astype(np.float32)
+    v = np.zeros(384, np.float32)
+    v[0] = 1.0
+    return v
 
 
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:

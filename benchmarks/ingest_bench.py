@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared/bench/rtqa/corpus.jsonl.gz"))
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ap.add_argument("--encoder-sample", type=int, default=3000, help="chunks for the raw rate")
-    ap.add_argument("--backend", default="torch")
+    ap.add_argument("--backend", default=Settings().embedding_backend)
     args = ap.parse_args()
     if not Path(args.corpus).exists():
         sys.exit(f"corpus not found: {args.corpus} (the benchmark data lives in ../shared/bench)")
