@@ -228,17 +228,6 @@ def bearer_guard(token: str | None) -> Callable[..., Awaitable[None]]:
 
 
 # --------------------------------------------------------------------------- app
-def _source_row(s: Any) -> dict[str, Any]:
-    return {
-        "id": s.ref.article_id,
-        "title": s.ref.title,
-        "source": s.ref.source,
-        "published": s.ref.published.isoformat() if s.ref.published else None,
-        "url": s.ref.url,
-        "chunks": s.n_chunks,
-    }
-
-
 async def _read_limited_form(request: Request, limit: int) -> Any:
     """Parse a multipart body, refusing it (413) as soon as it grows past ``limit`` bytes."""
     cap = limit + 64 * 1024  # multipart framing
@@ -344,7 +333,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
     @app.get("/api/sources", tags=["library"], dependencies=guard)
     def sources() -> list[SourceOut]:
         """Stored articles, newest first."""
-        return [SourceOut(**_source_row(s)) for s in assistant.sources()]
+        return [SourceOut(**s.to_json()) for s in assistant.sources()]
 
     @app.get(
         "/api/articles/{article_id}",

@@ -148,18 +148,7 @@ def sources(
     """List stored articles with their outlet, date and chunk count."""
     arts = _assistant().sources()
     if as_json:
-        rows = [
-            {
-                "id": s.ref.article_id,
-                "title": s.ref.title,
-                "source": s.ref.source,
-                "published": s.ref.published.isoformat() if s.ref.published else None,
-                "url": s.ref.url,
-                "chunks": s.n_chunks,
-                "origin": s.origin,
-            }
-            for s in arts
-        ]
+        rows = [s.to_json() for s in arts]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     table = Table("id", "published", "source", "chunks", "title")

@@ -43,6 +43,18 @@ class StoredArticle:
     n_chunks: int
     authors: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """The row `assistant sources --json` and `GET /api/sources` print."""
+        return {
+            "id": self.ref.article_id,
+            "title": self.ref.title,
+            "source": self.ref.source,
+            "published": self.ref.published.isoformat() if self.ref.published else None,
+            "url": self.ref.url,
+            "chunks": self.n_chunks,
+            "origin": self.origin,
+        }
+
 
 class ChromaStore:
     """Articles and chunks in two Chroma collections."""
