@@ -25,7 +25,7 @@ _VERBS = (
     "stress|argue|note|suggest|warn|insist|contend|maintain|point out|emphasize|say|tell"
 )
 _AUX = r"(?:(?:has|have|had|will|would|could|may|might|also|again|repeatedly|previously|"
-_AUX += r"publicly|recently|later|further|then|had|have|has)\s+)*"
+_AUX += r"publicly|recently|later|further|then)\s+)*"
 _VERB_RE = re.compile(rf"\b{_AUX}(?:{_VERBS})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\baccording to ((?:[\w’'.\-]+\s?){1,8}?)(?=[,.;:]|$)", re.IGNORECASE)
 _INVERTED = re.compile(

@@ -175,7 +175,8 @@ def run_eval(
         with progress:
             assistant.ingest([str(corpus)], progress=update)
     rows = load_jsonl(questions)[:limit]
-    assistant.ask(rows[0]["question"]) if rows else None  # warm: model, index, caches
+    if rows:
+        assistant.ask(rows[0]["question"])  # warm: model, index, caches
     results: list[Any] = []
     bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=console)
     with bar:

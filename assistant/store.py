@@ -144,12 +144,6 @@ class ChromaStore:
         return self._articles
 
     # ------------------------------------------------------------------ writes
-    def put_article(
-        self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray
-    ) -> None:
-        """Replace an article's chunks, then record the article (the commit point)."""
-        self.put_articles([(article, list(chunks), embeddings)])
-
     def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
         """Replace the chunks of several articles, then record the articles.
 

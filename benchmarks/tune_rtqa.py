@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def main() -> None:
         if since or until:
             f = f.merged(Filters(since=since, until=until))
         vec = a.embedder.embed_cached([query])[0]
-        dense = a.store.dense(vec, args.depth, f)
+        dense = a._dense(vec, a.lexical(), f)  # the service's own dense path
         lex = a.lexical().search(query, args.depth, f)
         cached.append((q, ref, dense, lex))
     print(f"{len(cached)} questions cached", file=sys.stderr)
@@ -123,9 +124,11 @@ def main() -> None:
         for q, cands in prepared:
             for c in cands:
                 c.score = sum(getattr(w, k) * v for k, v in c.features.items())
-            chosen = extractive.select(cands, 3)
-            if ext:
-                chosen = extractive.extend(qas[q["id"]], chosen, texts_of[q["id"]], a._speakers)
+            grow = None
+            if ext:  # as the service does: grow each quote before the overlap checks
+                qa, tx = qas[q["id"]], texts_of[q["id"]]
+                grow = partial(extractive.extend_one, qa, texts=tx, cache=a._speakers)
+            chosen = extractive.select(cands, 3, grow=grow)
             t = normalize(q["answer"])
             shown = [c.text for c in chosen]
             inq += any(t in normalize(s) for s in shown)

@@ -360,17 +360,6 @@ def _clashes(c: Candidate, chosen: list[Candidate]) -> bool:
     )
 
 
-def extend(
-    q: Question,
-    chosen: list[Candidate],
-    texts: dict[str, str],
-    cache: SpeakerCache,
-    max_words: int = 70,
-) -> list[Candidate]:
-    """``extend_one`` for each quote."""
-    return [extend_one(q, c, texts, cache, max_words) for c in chosen]
-
-
 def extend_one(
     q: Question,
     c: Candidate,
