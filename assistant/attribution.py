@@ -28,14 +28,20 @@ reader (and the web chat) can see why a sentence is given to someone.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from assistant import speech_lexicon as lex
 from assistant.sides import SIDES, sides_of
-from assistant.types import Span
+from assistant.text import split_sentences
+from assistant.types import Span, SpeakerEvidence
 
 __all__ = [
     "SIDES",
+    "ArticleSpeech",
     "Attribution",
+    "SpeakerCache",
     "attribute",
     "descriptors",
     "find_speaker",
@@ -59,168 +65,14 @@ class Attribution:
     antecedent: Span | None = None
     direct: bool = False  # the sentence holds the speaker's own words in quotation marks
 
-    def evidence(self) -> dict[str, list[int] | None]:
-        """The spans as JSON-ready ``[start, end]`` pairs (absolute article offsets)."""
-
-        def pair(s: Span | None) -> list[int] | None:
-            return [s.start, s.end] if s else None
-
-        return {
-            "mention": pair(self.mention),
-            "cue": pair(self.cue),
-            "antecedent": pair(self.antecedent),
-        }
+    def evidence(self) -> SpeakerEvidence | None:
+        """The spans that show who is speaking (None for narration)."""
+        if not self.speaker:
+            return None
+        return SpeakerEvidence(self.mention, self.cue, self.antecedent)
 
 
 NONE = Attribution()
-
-# ---------------------------------------------------------------- vocabulary
-_VERB_STEMS = (
-    "say|tell|add|argue|note|suggest|indicate|explain|emphasize|emphasise|underscore|stress|"
-    "warn|claim|insist|announce|state|write|tweet|post|ask|frame|demand|require|urge|"
-    "call for|believe|contend|maintain|acknowledge|admit|confirm|deny|predict|report|"
-    "point to|point out|observe|counter|respond|reply|declare|vow|promise|propose|offer|"
-    "signal|express|describe|characterize|testify|recall|recount|continue|joke|quip|boast|"
-    "complain|lament|charge|accuse|criticize|criticise|blast|slam|attack|praise|tout|"
-    "defend|dismiss|reject|think|feel|fear|hope|expect|want|know|question|muse|remark|"
-    "estimate|reveal|disclose|allege|pledge|threaten|hint|agree|disagree|endorse|cite|"
-    "conclude|concede|interject|resist|bemoan|snipe|see|consider|dispute|reiterate|repeat|shout|yell|mock|brag|assert|affirm|assure|"
-    "caution|concur|explain|insinuate|mention|notify|opine|plead|reason|rebut|reckon|"
-    "retort|scoff|snap|speculate|sneer|stipulate|theorize|whisper|wonder|acknowledge|"
-    "advise|announce|applaud|blame|call|condemn|decry|denounce|doubt|forecast|guarantee|"
-    "imply|inform|instruct|object|predict|proclaim|protest|recommend|remind|suspect|"
-    "tease|volunteer|worry|find|show|conclude"
-)
-_IRREGULAR = {
-    "say": ("said", "says", "saying"),
-    "tell": ("told", "tells", "telling"),
-    "write": ("wrote", "writes", "writing", "written"),
-    "think": ("thought", "thinks", "thinking"),
-    "feel": ("felt", "feels", "feeling"),
-    "know": ("knew", "knows", "known"),
-    "see": ("saw", "sees", "seen", "seeing"),
-    "find": ("found", "finds"),
-    "show": ("showed", "shows", "shown"),
-    "forecast": ("forecast", "forecasts"),
-}
-
-
-def _inflect(stem: str) -> list[str]:
-    if " " in stem:
-        head, rest = stem.split(" ", 1)
-        return [f"{f} {rest}" for f in _inflect(head)]
-    if stem in _IRREGULAR:
-        return [stem, *_IRREGULAR[stem]]
-    if stem.endswith("e"):
-        return [stem, stem + "s", stem + "d", stem[:-1] + "ing"]
-    if stem.endswith("y") and stem[-2] not in "aeiou":
-        return [stem, stem[:-1] + "ies", stem[:-1] + "ied", stem + "ing"]
-    if stem.endswith(("sh", "ch", "ss", "x")):
-        return [stem, stem + "es", stem + "ed", stem + "ing"]
-    if stem in ("quip", "snap", "plan", "stop"):
-        return [stem, stem + "s", stem + stem[-1] + "ed", stem + stem[-1] + "ing"]
-    if stem in ("refer", "concur", "prefer"):
-        return [stem, stem + "s", stem + "red", stem + "ring"]
-    return [stem, stem + "s", stem + "ed", stem + "ing"]
-
-
-_FORMS = sorted({f for s in _VERB_STEMS.split("|") for f in _inflect(s)}, key=len, reverse=True)
-_FORM_SET = frozenset(_FORMS)
-_VERB_RE = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b")
-# verbs that only report speech when a person or body is their subject and nothing else fits
-_WEAK = frozenset(
-    "find finds found show shows showed shown know knows knew known call calls called "
-    "continue continues continued offer offers offered report reports reported ask asks "
-    "asked want wants wanted hope hopes hoped expect expects expected feel feels felt "
-    "post posts posted claim claims charge charges question questions promise promises "
-    "pledge pledges tweet tweets estimate estimates attack attacks praise praises demand "
-    "demands fear fears doubt doubts worry worries forecast forecasts object objects "
-    "protest protests reason reasons state states point points answer answers cite cites "
-    "remark remarks blame blames guarantee guarantees frame frames express expresses "
-    "mention mentions counter counters show note notes shares add adds see sees saw seen "
-    "seeing consider considers suspect suspects volunteer volunteers maintained maintain "
-    "maintains believe responded respond responds".split()
-)
-_AUX = frozenset(
-    "has have had will would could can may might must shall should also again repeatedly "
-    "previously publicly recently later further then is was were are be been being just "
-    "already still even never not once often first flatly bluntly quickly simply only "
-    "privately openly angrily reportedly initially subsequently separately herself himself "
-    "themselves itself personally did does do long both each all".split()
-)
-_DETS = frozenset(
-    "the a an his her their its our one another two three four some many several most other "
-    "both all few top senior this that these those each every".split()
-)
-_PRONOUNS = frozenset("he she they i we it you".split())
-_NAMED_PRONOUNS = frozenset("he she they i we".split())
-_ROLE_WORDS = frozenset(
-    """spokesman spokeswoman spokesperson spokespeople official officials aide aides adviser
-    advisers advisor advisors strategist strategists campaign campaigns candidate candidates
-    nominee front-runner frontrunner senator senators governor president presidents lawmaker
-    lawmakers congressman congresswoman congressmen leader leaders chairman chairwoman chair
-    director secretary minister ministers ambassador diplomat diplomats analyst analysts expert
-    experts economist economists pollster pollsters poll polls survey surveys study studies
-    report reports statement newspaper paper network outlet magazine website site group groups
-    organization committee agency department administration government court judge justice
-    justices prosecutor prosecutors attorney attorneys lawyer lawyers source sources people
-    voters voter supporters supporter critics critic opponents opponent activists activist
-    residents resident officers officer police authorities investigators researchers
-    scientists historians scholars professor author writer columnist reporter reporters host
-    anchor commentator pundit pundits operative operatives consultant consultants donor donors
-    businessman businesswoman billionaire mogul executive executives founder member members
-    delegate delegates representative representatives party camp team staff staffer staffers
-    office insiders insider observers observer allies ally friend friends advocates advocate
-    residents republicans democrats conservatives liberals progressives evangelicals
-    manager chief editor editors board council commission ministry kremlin pentagon side
-    leadership officials democrat republican agent agents economy firm company companies
-    union unions coalition federation institute center centre foundation bank banks
-    spokesmen transcript email emails memo letter document documents filing filings
-    ruling opinion data figures numbers doctor doctors nurse nurses teacher teachers
-    workers employees man woman men women person child children students student
-    surrogate surrogates backers backer rival rivals challenger incumbent mayor
-    chancellor king queen prince pope premier envoy general generals commander colonel
-    sheriff detective witnesses witness victim victims mother father son daughter wife
-    husband family relatives""".split()
-)
-_PREPS = frozenset("from of for at with in on to".split())
-_LEADING_JUNK = frozenset(
-    """but and or so yet still also then now meanwhile however instead indeed later earlier
-    last this that on in at after before when while as if though although since because
-    moreover furthermore speaking asked today yesterday tonight monday tuesday wednesday
-    thursday friday saturday sunday here there even only just recently finally again
-    ultimately separately privately publicly""".split()
-)
-_BLOCKERS = frozenset(
-    "if unless whether because when while until although though as since once before after "
-    "that which what how why where whom whose lest than".split()
-)
-_PREDICATE = re.compile(
-    r"^\s*(?:that\b|,|:|—|–|-|\"|“|''|to\b|in\b|on\b|at\b|about\b|of\b|for\b|with\b|"
-    r"reporters\b|him\b|her\b|them\b|us\b|me\b|the\b|a\b|an\b|his\b|their\b|its\b|our\b|"
-    r"this\b|these\b|those\b|it\b|[A-Z]|$|[.!?]|\w+)",
-)
-_TOKEN = re.compile(r"[A-Za-z0-9][\w’'.&\-]*|[,:;()\"“”—–]")
-_CAP = re.compile(r"^(?:[A-Z][\w’'.&\-]*|[A-Z]\.)$")
-_ACCORDING = re.compile(r"\baccording to\s+", re.I)
-_STATEMENT = re.compile(
-    r"\b(?:in|during) (?:a|an|his|her|their|its) (?:statement|interview|speech|letter|"
-    r"tweet|post|op-ed|email|memo|press release|remarks|testimony|appearance|address|"
-    r"news conference|press conference|video|message|report|filing|book|column)\b",
-    re.I,
-)
-_POSSESSIVE_VIEW = re.compile(
-    r"^\W*(?:in|by|to) (?:his|her|their) (?:view|account|words|telling|mind|estimation)\b", re.I
-)
-_CUE_ONLY = re.compile(r"^\W*(?:[\w.’'\- ]{1,60}?)\s+(?:\w+\s+)?(?:said|says|added|asked)\W*$")
-_DEFINITE_ROLE = re.compile(
-    r"^the (?:[a-z\-]+ )?(?:spokes(?:person|man|woman)|official|minister|president|secretary|"
-    r"senator|governor|mayor|coordinator|ambassador|envoy|lawmaker|diplomat|candidate|"
-    r"nominee|front-runner|frontrunner|businessman|billionaire|mogul|congressman|"
-    r"congresswoman|chairman|chairwoman|speaker|leader|host|aide|adviser|advisor|"
-    r"strategist|lawyer|attorney|judge|chancellor|premier|envoy)$",
-    re.IGNORECASE,
-)
 
 
 # ---------------------------------------------------------------- quotations
@@ -295,18 +147,18 @@ def _mask_quotes(text: str, quotes: list[_Quote]) -> str:
 
 # ---------------------------------------------------------------- noun phrases
 def _tokens(s: str, base: int) -> list[tuple[str, int, int]]:
-    return [(m.group(0), base + m.start(), base + m.end()) for m in _TOKEN.finditer(s)]
+    return [(m.group(0), base + m.start(), base + m.end()) for m in lex.TOKEN.finditer(s)]
 
 
 def _is_name_token(w: str) -> bool:
-    return bool(_CAP.match(w)) and w.lower().rstrip("’'s") not in _LEADING_JUNK
+    return bool(lex.CAP.match(w)) and w.lower().rstrip("’'s") not in lex.LEADING_JUNK
 
 
 def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
     """The noun phrase that ends at ``hi`` (the subject of a verb there), as a span."""
     toks = _tokens(text[lo:hi], lo)
     i = len(toks) - 1
-    while i >= 0 and toks[i][0].lower() in _AUX:
+    while i >= 0 and toks[i][0].lower() in lex.AUX:
         i -= 1
     if i < 0:
         return None
@@ -320,13 +172,13 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
     if toks[i][0] == ",":
         return _apposition(toks, i)
     w = toks[i][0]
-    if w.lower() in _PRONOUNS and w.lower() != "it":
+    if w.lower() in lex.PRONOUNS and w.lower() != "it":
         return (toks[i][1], toks[i][2])
     end = toks[i][2]
     j = i
     has_head = False
-    if _is_name_token(w) or w.lower() in _ROLE_WORDS or _possessive(w):
-        has_head = _is_name_token(w) or w.lower() in _ROLE_WORDS
+    if _is_name_token(w) or w.lower() in lex.ROLE_WORDS or _possessive(w):
+        has_head = _is_name_token(w) or w.lower() in lex.ROLE_WORDS
     else:
         return None
     k = j
@@ -334,24 +186,26 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
         prev = toks[k - 1][0]
         low = prev.lower()
         if (
-            (_CAP.match(prev) and low not in _BLOCKERS)
-            or low in _ROLE_WORDS
+            (lex.CAP.match(prev) and low not in lex.BLOCKERS)
+            or low in lex.ROLE_WORDS
             or _possessive(prev)
-            or low in _MODIFIERS
+            or low in lex.MODIFIERS
         ):
             k -= 1
         elif low in ("of", "for", "and", "de", "van", "von", "al", "bin", "la", "del", "da", "&"):
-            if k - 2 >= 0 and (_CAP.match(toks[k - 2][0]) or toks[k - 2][0].lower() in _ROLE_WORDS):
+            if k - 2 >= 0 and (
+                lex.CAP.match(toks[k - 2][0]) or toks[k - 2][0].lower() in lex.ROLE_WORDS
+            ):
                 k -= 1
             else:
                 break
-        elif low in _DETS and low not in ("that", "this", "these", "those"):
+        elif low in lex.DETS and low not in ("that", "this", "these", "those"):
             k -= 1
             # "Officials from the Russian side": a PP after the head noun
             if (
                 k - 2 >= 0
-                and toks[k - 1][0].lower() in _PREPS
-                and (toks[k - 2][0].lower() in _ROLE_WORDS or _CAP.match(toks[k - 2][0]))
+                and toks[k - 1][0].lower() in lex.PREPS
+                and (toks[k - 2][0].lower() in lex.ROLE_WORDS or lex.CAP.match(toks[k - 2][0]))
             ):
                 k -= 2
                 continue
@@ -360,37 +214,23 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
             break
     # drop sentence-initial function words and dangling connectors
     while k <= j and (
-        (toks[k][0].lower() in _LEADING_JUNK and not (k < j and toks[k][0].lower() in _DETS))
+        (toks[k][0].lower() in lex.LEADING_JUNK and not (k < j and toks[k][0].lower() in lex.DETS))
         or toks[k][0].lower() in ("of", "for", "and", "&")
     ):
-        if toks[k][0].lower() in _DETS:
+        if toks[k][0].lower() in lex.DETS:
             break
         k += 1
     if k > j:
         return None
     if (
         k > 0
-        and toks[k - 1][0].lower() in _BLOCKERS
-        and not (toks[k - 1][0].lower() == "that" and k > 1 and toks[k - 2][0] in _FORM_SET)
+        and toks[k - 1][0].lower() in lex.BLOCKERS
+        and not (toks[k - 1][0].lower() == "that" and k > 1 and toks[k - 2][0] in lex.FORM_SET)
     ):
         return None  # "if Russia signals ...": a subordinate clause, not a report
-    if not has_head or w.lower() in _DETS or w.lower() in _BLOCKERS:
+    if not has_head or w.lower() in lex.DETS or w.lower() in lex.BLOCKERS:
         return None
     return (toks[k][1], end)
-
-
-_MODIFIERS = frozenset(
-    """former current then-former then longtime long-time veteran top senior chief deputy
-    assistant associate acting executive national state local federal presidential
-    vice-presidential republican democratic conservative liberal progressive independent
-    political press communications campaign white house foreign defense defence
-    international public private new young old retired prominent leading key influential
-    fellow rival outgoing incoming interim general special legal economic senior-level
-    unnamed anonymous unidentified few many several some other longtime-serving
-    high-ranking high-level administration government military intelligence security
-    health police city county party gop tea u.s. us american russian chinese british
-    european israeli iranian ukrainian french german mexican saudi syrian""".split()
-)
 
 
 def _possessive(w: str) -> bool:
@@ -437,8 +277,8 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
             "too",
             "though",
         )
-        or aside[0] in _MODIFIERS
-        or aside[0] in _ROLE_WORDS
+        or aside[0] in lex.MODIFIERS
+        or aside[0] in lex.ROLE_WORDS
         or toks[j + 1][0][:1].isdigit()
     ):
         return None
@@ -448,7 +288,7 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
 def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
     """The name phrase ending just before token ``comma``."""
     i = comma - 1
-    if i < 0 or not (_is_name_token(toks[i][0]) or toks[i][0].lower() in _ROLE_WORDS):
+    if i < 0 or not (_is_name_token(toks[i][0]) or toks[i][0].lower() in lex.ROLE_WORDS):
         return None
     end = toks[i][2]
     k = i
@@ -456,16 +296,16 @@ def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int
         prev = toks[k - 1][0]
         low = prev.lower()
         if (
-            (_CAP.match(prev) and low not in _BLOCKERS)
-            or low in _MODIFIERS
+            (lex.CAP.match(prev) and low not in lex.BLOCKERS)
+            or low in lex.MODIFIERS
             or _possessive(prev)
-            or low in _DETS
-            or low in _ROLE_WORDS
+            or low in lex.DETS
+            or low in lex.ROLE_WORDS
         ):
             k -= 1
         else:
             break
-    while k < i and toks[k][0].lower() in _LEADING_JUNK and toks[k][0].lower() not in _DETS:
+    while k < i and toks[k][0].lower() in lex.LEADING_JUNK and toks[k][0].lower() not in lex.DETS:
         k += 1
     return (toks[k][1], end)
 
@@ -485,21 +325,16 @@ def _np_after(text: str, pos: int, hi: int) -> tuple[int, int] | None:
         return None
     phrase = m.group(1)
     words = phrase.split()
-    if words[0].lower() in _PRONOUNS or len(words) > 9:
+    if words[0].lower() in lex.PRONOUNS or len(words) > 9:
         return None
-    if not any(_CAP.match(w) or w.lower() in _ROLE_WORDS for w in words):
+    if not any(lex.CAP.match(w) or w.lower() in lex.ROLE_WORDS for w in words):
         return None
-    if words[-1].lower() in _LEADING_JUNK or words[-1].lower() in _DETS:
+    if words[-1].lower() in lex.LEADING_JUNK or words[-1].lower() in lex.DETS:
         return None
     return (m.start(1), m.end(1))
 
 
 # ---------------------------------------------------------------- cues
-_NOT_SPEAKERS = frozenset(
-    "note update watch photo photos video editor related correction read source sources "
-    "transcript q a question answer why what how who when where here this that it breaking "
-    "exclusive live analysis opinion poll report watch listen".split()
-)
 _HEADLINE = re.compile(
     r"^\s*((?:(?:[A-Z][\w’'.\-]+|[A-Z]\.)\s+){0,3}[A-Z][\w’'\-]+):\s+(?=[‘'\"“A-Z])"
 )
@@ -514,7 +349,7 @@ class _Cue:
 def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
     """The reporting cue of ``masked[lo:hi]`` (quoted words blanked) and its subject."""
     seg = masked[lo:hi]
-    m = _ACCORDING.search(seg)
+    m = lex.ACCORDING.search(seg)
     if m:
         np = _np_after(text, lo + m.end(), hi)
         if np is None:
@@ -522,15 +357,17 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 r"((?:the |a |an )?[\w’'.\-]+(?:\s+[\w’'.\-]+){0,6}?)(?=\s*[,.;:]|$)",
                 masked[lo + m.end() : hi],
             )
-            if m2 and (m2.group(1)[0].isupper() or set(m2.group(1).lower().split()) & _ROLE_WORDS):
+            if m2 and (
+                m2.group(1)[0].isupper() or set(m2.group(1).lower().split()) & lex.ROLE_WORDS
+            ):
                 np = (lo + m.end() + m2.start(1), lo + m.end() + m2.end(1))
         if np:
             return _Cue(Span(*np), Span(lo + m.start(), lo + m.end()))
     h = _HEADLINE.match(seg)
-    if h and h.group(1).split()[-1].lower().strip("’'s") not in _NOT_SPEAKERS:
+    if h and h.group(1).split()[-1].lower().strip("’'s") not in lex.NOT_SPEAKERS:
         return _Cue(Span(lo + h.start(1), lo + h.end(1)), Span(lo + h.end(1), lo + h.end(1) + 1))
     first_reported: _Cue | None = None
-    for v in _VERB_RE.finditer(seg):
+    for v in lex.VERB_RE.finditer(seg):
         vs, ve = lo + v.start(), lo + v.end()
         word = v.group(0).lower()
         before = text[max(lo, vs - 3) : vs]
@@ -544,7 +381,7 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
             r"\b(?:is|was|are|were|been|be|kept|keeps|keep)\s+(?:\w+\s+)?$", masked[lo:vs]
         ):
             continue  # a participle ("saying ...", "the telling detail")
-        if word in _WEAK and not (
+        if word in lex.WEAK and not (
             re.match(r"\s*that\b", tail)
             or (word.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
             or (word.endswith("ed") and text[ve:hi] != masked[ve:hi])
@@ -558,7 +395,7 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 np = None
         if np is None:
             continue
-        if not _PREDICATE.match(masked[ve:hi]):
+        if not lex.PREDICATE.match(masked[ve:hi]):
             continue
         cue = _Cue(Span(*np), Span(vs, ve))
         if word.startswith("report") and first_reported is None:
@@ -567,7 +404,7 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         return cue
     if first_reported:
         return first_reported
-    m3 = _STATEMENT.search(seg)
+    m3 = lex.STATEMENT.search(seg)
     if m3:
         np = _np_before(masked, lo, lo + m3.start()) or _np_after(text, lo + m3.end(), hi)
         if np is None:
@@ -715,7 +552,7 @@ def _resolve(
                         antecedent=before.antecedent,
                         direct=True,
                     )
-        elif _POSSESSIVE_VIEW.match(text[s.start : s.end]) and prev.speaker:
+        elif lex.POSSESSIVE_VIEW.match(text[s.start : s.end]) and prev.speaker:
             att = Attribution(
                 speaker=prev.speaker,
                 mention=prev.mention,
@@ -777,13 +614,13 @@ def _name(
     who = _clean(text[att.mention.start : att.mention.end])
     low = who.lower()
     antecedent: Span | None = None
-    if low in _NAMED_PRONOUNS or _DEFINITE_ROLE.match(who):
+    if low in lex.NAMED_PRONOUNS or lex.DEFINITE_ROLE.match(who):
         ref = (prev.speaker, prev.antecedent or prev.mention) if prev.speaker else None
         if ref is None or ref[1] is None or not re.search(r"[A-Z]", ref[0] or ""):
             ref = last_named
         if ref is not None and ref[0] and ref[1] is not None:
             who, antecedent = ref[0], ref[1]
-        elif low in _NAMED_PRONOUNS:
+        elif low in lex.NAMED_PRONOUNS:
             return NONE, last_named
     if not who:
         return NONE, last_named
@@ -818,16 +655,10 @@ def _full_names(text: str) -> dict[str, tuple[str, Span]]:
     for m in _FULL_NAME.finditer(text):
         name = m.group(1)
         first = name.split()[0]
-        if first.lower() in _LEADING_JUNK or first.lower() in _DETS or first in _MONTHS:
+        if first.lower() in lex.LEADING_JUNK or first.lower() in lex.DETS or first in lex.MONTHS:
             continue
         out.setdefault(name.split()[-1].lower(), (name, Span(m.start(1), m.end(1))))
     return out
-
-
-_MONTHS = frozenset(
-    "January February March April May June July August September October November December "
-    "The A An In On At For From By With After Before When While If As".split()
-)
 
 
 def _clean(np_text: str) -> str:
@@ -863,7 +694,7 @@ def descriptors(text: str, spans: list[Span], who: list[str | None]) -> dict[str
     for s, w in zip(spans, who, strict=True):
         if w and w not in out:
             sentence = text[s.start : s.end]
-            v = _VERB_RE.search(sentence, max(0, sentence.find(w.split()[-1])))
+            v = lex.VERB_RE.search(sentence, max(0, sentence.find(w.split()[-1])))
             out[w] = sentence[: v.start()] if v else w
     return out
 
@@ -873,3 +704,59 @@ def short_name(speaker: str) -> str:
     words = speaker.split()
     caps = [w for w in words if w[:1].isupper()]
     return " ".join(caps[-2:]) if len(caps) >= 2 else speaker
+
+
+@dataclass(frozen=True)
+class ArticleSpeech:
+    """An article's sentences, who says each, and the side (country) each speaker is on."""
+
+    spans: list[Span]
+    attributions: list[Attribution]
+    sides: dict[str, set[str]]
+
+    @property
+    def speakers(self) -> list[str | None]:
+        return [a.speaker for a in self.attributions]
+
+
+def analyse_article(text: str) -> ArticleSpeech:
+    """Split an article into sentences and attribute each."""
+    spans = split_sentences(text)
+    atts = attribute(text, spans)
+    who = [a.speaker for a in atts]
+    sides = {k: sides_of(v) for k, v in descriptors(text, spans, who).items()}
+    return ArticleSpeech(spans, atts, sides)
+
+
+class SpeakerCache:
+    """Sentence spans and speakers of each article, computed once; safe across threads."""
+
+    def __init__(self, maxsize: int = 5000) -> None:
+        self._data: OrderedDict[str, ArticleSpeech] = OrderedDict()
+        self._lock = threading.Lock()
+        self._maxsize = maxsize
+
+    def speech(self, article_id: str, text: str) -> ArticleSpeech:
+        """The analysed article, from the cache or computed now."""
+        with self._lock:
+            hit = self._data.get(article_id)
+            if hit is not None:
+                self._data.move_to_end(article_id)
+                return hit
+        found = analyse_article(text)
+        with self._lock:
+            self._data[article_id] = found
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+        return found
+
+    def get(
+        self, article_id: str, text: str
+    ) -> tuple[list[Span], list[str | None], dict[str, set[str]]]:
+        """Sentence spans, their speakers and the speakers' sides."""
+        s = self.speech(article_id, text)
+        return s.spans, s.speakers, s.sides
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
