@@ -331,7 +331,13 @@ def _np_after(text: str, pos: int, hi: int) -> tuple[int, int] | None:
         return None
     if words[-1].lower() in lex.LEADING_JUNK or words[-1].lower() in lex.DETS:
         return None
-    return (m.start(1), m.end(1))
+    end = m.end(1)
+    if phrase.endswith(".") and not _ABBREVIATION.search(phrase):
+        end -= 1  # the sentence's full stop, not an initial ("J.") or "Jr."
+    return (m.start(1), end)
+
+
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Jr|Sr|Inc|Co|Corp|Ltd|St|Mr|Mrs|Ms|Dr)\.$")
 
 
 # ---------------------------------------------------------------- cues
@@ -513,7 +519,8 @@ def _resolve(
     raw: list[_Cue | None],
 ) -> list[Attribution]:
     out: list[Attribution] = []
-    last_named: tuple[str, Span] | None = None
+    last_named: tuple[str, Span, int] | None = None
+    subject: tuple[str, Span, int] | None = None
     prev: Attribution = NONE
     full: dict[str, tuple[str, Span]] = _full_names(text)
     qi = 0
@@ -560,7 +567,15 @@ def _resolve(
                 antecedent=prev.antecedent,
             )
         if att.mention is not None and att.speaker is None:
+            if subject is not None and (last_named is None or subject[2] > last_named[2]):
+                # a person named since the last speaker ("Lopez spoke. ... she said")
+                last_named = subject
             att, last_named = _name(text, att, prev, last_named, full)
+        elif att.speaker is None:
+            m = _SUBJECT.match(text, s.start, s.end)
+            first = m.group(1).split()[0].lower() if m else ""
+            if m and first not in lex.LEADING_JUNK and first not in lex.DETS:
+                subject = (_clean(m.group(1)), Span(m.start(1), m.end(1)), m.start(1))
         if att.speaker and _is_cue_only(text, s, att):
             att = NONE  # "Trump said." alone: the words are in the sentence before
         out.append(att)
@@ -606,18 +621,20 @@ def _name(
     text: str,
     att: Attribution,
     prev: Attribution,
-    last_named: tuple[str, Span] | None,
+    last_named: tuple[str, Span, int] | None,
     full: dict[str, tuple[str, Span]],
-) -> tuple[Attribution, tuple[str, Span] | None]:
+) -> tuple[Attribution, tuple[str, Span, int] | None]:
     """Turn a mention into a speaker: resolve pronouns and roles, prefer the fullest name."""
     assert att.mention is not None
     who = _clean(text[att.mention.start : att.mention.end])
     low = who.lower()
     antecedent: Span | None = None
     if low in lex.NAMED_PRONOUNS or lex.DEFINITE_ROLE.match(who):
-        ref = (prev.speaker, prev.antecedent or prev.mention) if prev.speaker else None
+        ref: tuple[str | None, Span | None] | None = (
+            (prev.speaker, prev.antecedent or prev.mention) if prev.speaker else None
+        )
         if ref is None or ref[1] is None or not re.search(r"[A-Z]", ref[0] or ""):
-            ref = last_named
+            ref = (last_named[0], last_named[1]) if last_named else None
         if ref is not None and ref[0] and ref[1] is not None:
             who, antecedent = ref[0], ref[1]
         elif low in lex.NAMED_PRONOUNS:
@@ -631,7 +648,7 @@ def _name(
         else:
             full.setdefault(key, (who, att.mention))
     if re.search(r"[A-Z]", who):
-        last_named = (who, antecedent or att.mention)
+        last_named = (who, antecedent or att.mention, att.mention.start)
     return (
         Attribution(
             speaker=who,
@@ -646,6 +663,12 @@ def _name(
 
 _FULL_NAME = re.compile(
     r"\b(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.\s+)?([A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z’'\-]+){1,2})"
+)
+
+
+_SUBJECT = re.compile(
+    r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
+    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?[a-z]{3,}\b"
 )
 
 

@@ -113,8 +113,13 @@ class SentenceEmbedder:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
             # short texts at question time: small length-sorted batches waste less on padding
-            vecs = self.model.encode(missing, batch_size=8, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+            vecs = self.model.encode(
+                missing,
+                batch_size=8,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             for t, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
                 self._cache[t] = v
             while len(self._cache) > 20000:
@@ -163,8 +168,12 @@ class OnnxEncoder:
 
             tmp = int8.with_suffix(f".{os.getpid()}.tmp.onnx")
             quantize_dynamic(
-                str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                reduce_range=False, op_types_to_quantize=["MatMul"],
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=False,
+                op_types_to_quantize=["MatMul"],
             )
             tmp.rename(int8)
         return cls(int8 if quantized else fp32, source)
@@ -214,11 +223,15 @@ def _export_onnx(source: Path, dest: Path) -> None:
     axes = {0: "batch", 1: "sequence"}
     tmp = dest.with_suffix(f".{os.getpid()}.tmp.onnx")
     torch.onnx.export(
-        Hidden(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+        Hidden(model),
+        (ids, ids, torch.zeros_like(ids)),
+        str(tmp),
         input_names=["input_ids", "attention_mask", "token_type_ids"],
         output_names=["last_hidden_state"],
-        dynamic_axes={n: axes for n in ("input_ids", "attention_mask", "token_type_ids",
-                                        "last_hidden_state")},
-        opset_version=17, dynamo=False,
+        dynamic_axes={
+            n: axes for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")
+        },
+        opset_version=17,
+        dynamo=False,
     )
     tmp.rename(dest)

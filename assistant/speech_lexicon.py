@@ -78,7 +78,7 @@ AUX = frozenset(
     "previously publicly recently later further then is was were are be been being just "
     "already still even never not once often first flatly bluntly quickly simply only "
     "privately openly angrily reportedly initially subsequently separately herself himself "
-    "themselves itself personally did does do long both each all".split()
+    "themselves itself personally did does do long both each all now".split()
 )
 DETS = frozenset(
     "the a an his her their its our one another two three four some many several most other "
