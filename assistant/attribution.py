@@ -566,16 +566,16 @@ def _resolve(
                 cue=prev.cue,
                 antecedent=prev.antecedent,
             )
+        here = _subject_of(text, s, full)
         if att.mention is not None and att.speaker is None:
+            if here is not None and here[2] < att.mention.start and here[1] != att.mention:
+                subject = here  # "Senator Rubio ... in which he declares": the same sentence
             if subject is not None and (last_named is None or subject[2] > last_named[2]):
                 # a person named since the last speaker ("Lopez spoke. ... she said")
                 last_named = subject
             att, last_named = _name(text, att, prev, last_named, full)
-        elif att.speaker is None:
-            m = _SUBJECT.match(text, s.start, s.end)
-            first = m.group(1).split()[0].lower() if m else ""
-            if m and first not in lex.LEADING_JUNK and first not in lex.DETS:
-                subject = (_clean(m.group(1)), Span(m.start(1), m.end(1)), m.start(1))
+        if here is not None:
+            subject = here
         if att.speaker and _is_cue_only(text, s, att):
             att = NONE  # "Trump said." alone: the words are in the sentence before
         out.append(att)
@@ -670,6 +670,34 @@ _SUBJECT = re.compile(
     r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
     r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?[a-z]{3,}\b"
 )
+
+
+_NOT_NAMES = frozenset(
+    "it its such was were is are there here what who why how when where which whose many "
+    "most some all both each every no none one two three several few more less much".split()
+)
+
+
+def _subject_of(
+    text: str, s: Span, full: dict[str, tuple[str, Span]]
+) -> tuple[str, Span, int] | None:
+    """A person named as the subject at the start of a sentence ("Maria Lopez, the mayor,
+    spoke ..."), for later pronouns: two or more capitalised words, a title and a name, or a
+    surname the article has named in full."""
+    m = _SUBJECT.match(text, s.start, s.end)
+    if not m:
+        return None
+    name = _clean(m.group(1))
+    words = name.split()
+    first = words[0].lower().rstrip(".")
+    if first in lex.LEADING_JUNK or first in lex.DETS or first in _NOT_NAMES:
+        return None
+    titled = first in ("mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen")
+    if len(words) < 2 and words[0].lower() not in full:
+        return None
+    if titled and len(words) < 2:
+        return None
+    return (name, Span(m.start(1), m.start(1) + len(m.group(1).rstrip())), m.start(1))
 
 
 def _full_names(text: str) -> dict[str, tuple[str, Span]]:
