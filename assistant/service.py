@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from assistant.answer import extractive
-from assistant.answer.render import answer_markdown
 from assistant.answer.verify import verify_quote
 from assistant.briefing import Briefing, build_briefing
 from assistant.conversation import condense
@@ -325,7 +324,6 @@ class Assistant:
             passages=tuple(passages),
             abstained=abstained,
             confidence=conf,
-            markdown=answer_markdown(quotes, abstained, passages),
             standalone_question=standalone,
             filters=filters,
         )

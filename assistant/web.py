@@ -31,7 +31,7 @@ from assistant.webview import (
     PENDING_HTML,
     UI_DIR,
     Exchange,
-    answer_plain,
+    answer_text,
     chat_messages,
     empty_panel_html,
     error_html,
@@ -106,7 +106,7 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                 chat_messages(done),
                 done,
                 passages_html(answer, turn) or empty_panel_html(),
-                answer_plain(answer),
+                answer_text(answer),
             )
         except AssistantError as e:
             done = [*exchanges, Exchange(q, error=str(e))]

@@ -31,7 +31,6 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import SecretStr
 
-from assistant.answer.render import quotes_markdown
 from assistant.answer.verify import locate
 from assistant.conversation import condense
 from assistant.errors import LLMError
@@ -285,37 +284,6 @@ def check_reply(reply: str, sources: Sequence[Source]) -> Checked:
     return out
 
 
-# ------------------------------------------------------------------ rendering
-def _escape(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def llm_markdown(checked: Checked, sources: Sequence[Source]) -> str:
-    """The prose, then the verified quotes, then the cited sources."""
-    parts = [_escape(checked.text)]
-    if checked.quotes:
-        parts.append(quotes_markdown(checked.quotes))
-    if checked.unverified:
-        n = len(checked.unverified)
-        parts.append(
-            f"_{n} quotation{'s' if n > 1 else ''} could not be found verbatim in the sources "
-            f"and {'were' if n > 1 else 'was'} removed._"
-        )
-    lines = []
-    for n in sorted(set(checked.cited)):
-        ref = sources[n - 1].ref
-        tail = ", ".join(
-            x for x in (ref.source, ref.published.isoformat() if ref.published else "") if x
-        )
-        link = f" <{ref.url}>" if ref.url else ""
-        c = sources[n - 1].passage.chunk
-        title = _escape(ref.title or ref.article_id)
-        dash = f" — {_escape(tail)}" if tail else ""
-        lines.append(f"- [{n}] {title}{dash}{link}, characters {c.start}–{c.end}")
-    parts.append("**Sources**\n\n" + "\n".join(lines))
-    return "\n\n".join(parts)
-
-
 # ------------------------------------------------------------------ the chat model
 class _Transient(LLMError):
     """The endpoint is down, overloaded, erroring or silent: worth a retry, then a fallback."""
@@ -483,13 +451,7 @@ def complete(
 # ------------------------------------------------------------------ answering
 def _fallback(extractive: Answer, why: str, **fields: Any) -> Answer:
     notice = f"{why}; showing the answer chosen without the LLM."
-    return replace(
-        extractive,
-        fallback=True,
-        notice=notice,
-        markdown=f"_{_escape(notice)}_\n\n{extractive.markdown}",
-        **fields,
-    )
+    return replace(extractive, fallback=True, notice=notice, **fields)
 
 
 def stream_llm_answer(
@@ -543,7 +505,6 @@ def stream_llm_answer(
         passages=(*sent, *(p for p in passages if p not in sent)),
         abstained=False,
         confidence=extractive_answer.confidence,
-        markdown=llm_markdown(checked, sources),
         standalone_question=standalone,
         filters=filters,
         mode="llm",
