@@ -11,6 +11,9 @@ from datetime import date
 from typing import Any
 
 from assistant.answer import extractive
+from assistant.answer.base import Answerer, AnswerRequest, ChatModel
+from assistant.answer.extractive_answerer import ExtractiveAnswerer
+from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.verify import verify_quote
 from assistant.briefing import Briefing, build_briefing
 from assistant.conversation import condense
@@ -30,7 +33,6 @@ from assistant.types import (
     AskEvent,
     Filters,
     Passage,
-    Quote,
     StatusEvent,
     TokenEvent,
     Turn,
@@ -40,15 +42,22 @@ from assistant.types import (
 class Assistant:
     """Ingest, retrieve and answer over one store. Cheap to build; models load on first use."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: SentenceEmbedder | None = None,
+        store: ChromaStore | None = None,
+    ) -> None:
+        """Wire the parts the settings describe; pass ``embedder`` or ``store`` to share one
+        (e.g. a loaded model across assistants, or one store with other LLM settings)."""
         self.settings = s = settings or Settings()
-        self.embedder = SentenceEmbedder(
+        self.embedder = embedder or SentenceEmbedder(
             s.embedding_model,
             s.embedding_backend,
             s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
         )
-        self.store = ChromaStore(
+        self.store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
         self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
@@ -61,7 +70,7 @@ class Assistant:
         self._lex_checked = 0.0
         self._lex_lock = threading.Lock()
         self._texts: OrderedDict[str, str] = OrderedDict()
-        self._speakers = extractive.SpeakerCache()
+        self.speakers = extractive.SpeakerCache()
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -145,12 +154,12 @@ class Assistant:
         k = k or s.top_k
         lex = self.lexical()
         vec = self.embedder.embed_cached([query])[0]
-        dense = self._dense(vec, lex, filters)
+        dense = self.dense(vec, lex, filters)
         lexical = lex.search(query, s.candidates, filters)
         fused = fuse(dense, lexical, self.fusion, ref_date)
         return collapse_duplicates(fused[: k * 3])[:k]
 
-    def _dense(
+    def dense(
         self, vec: Any, lex: LexicalIndex, filters: Filters | None
     ) -> list[tuple[Any, Any, float]]:
         """Nearest chunks within the filters.
@@ -238,6 +247,29 @@ class Assistant:
             raise AssertionError("the answer stream ended without an answer")
         return final
 
+    def answerer(self, mode: str | None = None) -> Answerer:
+        """The answerer for ``mode`` ("extractive" or "llm"; LLM only with a provider set)."""
+        s = self.settings
+        plain = ExtractiveAnswerer(
+            texts=self.texts,
+            speakers=self.speakers,
+            embed=self.embedder.embed_cached,
+            max_quotes=s.max_quotes,
+            abstain_threshold=s.abstain_threshold,
+            weights=self.weights,
+        )
+        if not self._use_llm(mode):
+            return plain
+        return LLMAnswerer(self.texts, self.speakers, self._chat(), plain)
+
+    def _use_llm(self, mode: str | None) -> bool:
+        return (mode or "llm") == "llm" and self.settings.llm_provider != "none"
+
+    def _chat(self) -> ChatModel:
+        from assistant.answer.chat import LangChainChat  # LangChain loads only for LLM mode
+
+        return LangChainChat(self.settings)
+
     def _events(
         self,
         question: str,
@@ -250,28 +282,19 @@ class Assistant:
         mode: str | None,
         stream: bool,
     ) -> Iterator[AskEvent]:
-        use_llm = (mode or "llm") == "llm" and self.settings.llm_provider != "none"
-        if history and use_llm:
-            from assistant.answer.llm import llm_condense
-
+        if history and self._use_llm(mode):
             yield StatusEvent("Understanding the follow-up…")
-            standalone = llm_condense(self, question, list(history))
+            limit = self.settings.max_question_chars
+            standalone = llm_condense(self._chat(), question, history, limit)
         else:
             standalone = condense(question, list(history))
         yield StatusEvent("Searching the articles…")
         query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
-        answer = self._extractive(question, standalone, passages, filters)
-        if not use_llm:
-            yield AnswerEvent(answer)
-            return
-        from assistant.answer.llm import stream_llm_answer
-
-        yield StatusEvent("Asking the LLM…")
-        for item in stream_llm_answer(
-            self, question, standalone, passages, filters, answer, history, stream=stream
-        ):
-            yield AnswerEvent(item) if isinstance(item, Answer) else TokenEvent(item)
+        request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
+        if self._use_llm(mode):
+            yield StatusEvent("Asking the LLM…")
+        yield from self.answerer(mode).stream(request, tokens=stream)
 
     def brief(
         self,
@@ -289,44 +312,12 @@ class Assistant:
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         texts = self.texts([p.ref.article_id for p in passages])
         b = build_briefing(
-            topic, passages, texts, self.embedder.embed_cached, self._speakers, filters
+            topic, passages, texts, self.embedder.embed_cached, self.speakers, filters
         )
         for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
             if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction
                 raise AssertionError(f"unverifiable quote in briefing: {q.text!r}")
         return b
-
-    def _extractive(
-        self, question: str, standalone: str, passages: list[Passage], filters: Filters
-    ) -> Answer:
-        texts = self.texts([p.ref.article_id for p in passages])
-        q = extractive.analyse(standalone)
-        cands = extractive.candidates(passages, texts, self._speakers)
-        extractive.score(q, cands, self.embedder.embed_cached, self.weights)
-        chosen = extractive.select(
-            cands,
-            self.settings.max_quotes,
-            grow=lambda c: extractive.extend_one(q, c, texts, self._speakers),
-        )
-        conf = extractive.confidence(chosen[0]) if chosen else 0.0
-        abstained = conf < self.settings.abstain_threshold
-        quotes: list[Quote] = []
-        if not abstained:
-            quotes = [
-                qt
-                for qt in extractive.to_quotes(chosen)
-                if verify_quote(qt, texts[qt.ref.article_id])
-            ]
-            abstained = not quotes
-        return Answer(
-            question=question,
-            quotes=tuple(quotes),
-            passages=tuple(passages),
-            abstained=abstained,
-            confidence=conf,
-            standalone_question=standalone,
-            filters=filters,
-        )
 
     def _check_store(self) -> None:
         if self.store.chunks.count() == 0:

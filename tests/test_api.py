@@ -62,8 +62,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[
     from assistant.web import build_app
 
     data = tmp_path_factory.mktemp("api") / "data"
-    assistant = Assistant(make_settings(data, upload_max_mb=0.25))
-    assistant.embedder = embedder
+    assistant = Assistant(make_settings(data, upload_max_mb=0.25), embedder=embedder)
     assert assistant.ingest([str(CORPUS)]).added == 1
     with serve_in_thread(build_app(assistant)) as url:
         yield assistant, url

@@ -205,8 +205,7 @@ def test_chroma_server_backend(chroma_server: str, tmp_path: Path, embedder) -> 
     from assistant.service import Assistant
     from tests.conftest import make_settings
 
-    a = Assistant(make_settings(tmp_path, chroma_url=chroma_server, collection="srv"))
-    a.embedder = embedder
+    a = Assistant(make_settings(tmp_path, chroma_url=chroma_server, collection="srv"), embedder=embedder)
     r = a.ingest([str(CORPUS)])
     assert r.added == 1
     assert a.ingest([str(CORPUS)]).skipped == 1

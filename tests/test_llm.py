@@ -8,7 +8,6 @@ model and a real Chroma.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -19,11 +18,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import llm
-from assistant.answer.llm import UNVERIFIED_MARK, Source, check_reply
+from assistant.answer import chat
+from assistant.answer.citations import UNVERIFIED_MARK, Source, check_reply
 from assistant.errors import LLMError
 from assistant.prompts import fill, load_prompt, prompt, sections
 from assistant.render.markdown import answer_markdown
+from assistant.service import Assistant
 from assistant.types import ArticleRef, Chunk, Passage, Turn
 from tests.conftest import SEED, free_port, make_settings
 from tests.fake_llm import (
@@ -353,8 +353,7 @@ def test_a_silent_server_times_out_and_falls_back(seeded, fake: FakeLLM, stream:
 
 
 def test_an_endpoint_that_is_down_falls_back(seeded) -> None:  # type: ignore[no-untyped-def]
-    a = copy.copy(seeded)
-    a.settings = seeded.settings.model_copy(
+    settings = seeded.settings.model_copy(
         update={
             "llm_provider": "openai",
             "llm_base_url": f"http://127.0.0.1:{free_port()}/v1",
@@ -362,6 +361,7 @@ def test_an_endpoint_that_is_down_falls_back(seeded) -> None:  # type: ignore[no
             "llm_max_retries": 0,
         }
     )
+    a = Assistant(settings, embedder=seeded.embedder, store=seeded.store)
     ans = a.ask(QUESTION, top=5)
     assert ans.fallback and "cannot reach the LLM endpoint" in ans.notice
     assert "is the server running?" in ans.notice
@@ -393,11 +393,11 @@ def test_a_missing_extra_names_the_install_command(
     import sys
 
     monkeypatch.setitem(sys.modules, "langchain_openai", None)
-    llm._cached_model.cache_clear()
+    chat._cached_model.cache_clear()
     s = make_settings(tmp_path, llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1")
     with pytest.raises(LLMError, match=r"pip install 'briefing-assistant\[openai\]'"):
-        llm.chat_model(s)
-    llm._cached_model.cache_clear()
+        chat.chat_model(s)
+    chat._cached_model.cache_clear()
 
 
 # ------------------------------------------------------------------ follow-ups, Ollama
