@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -16,6 +15,7 @@ from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.verify import verify_quote
 from assistant.briefing import Briefing, build_briefing
+from assistant.cache import LRU
 from assistant.conversation import condense
 from assistant.dates import date_filter
 from assistant.embed import SentenceEmbedder
@@ -69,7 +69,7 @@ class Assistant:
         self._lex_key: tuple[int, int] | None = None
         self._lex_checked = 0.0
         self._lex_lock = threading.Lock()
-        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._texts: LRU[str, str] = LRU(2000)
         self.speakers = extractive.SpeakerCache()
 
     # ---------------------------------------------------------------- ingest
@@ -186,13 +186,20 @@ class Assistant:
         return apply_filters(self.store.dense(vec, want, filters), filters)
 
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """Full article texts, cached."""
-        missing = [a for a in dict.fromkeys(article_ids) if a not in self._texts]
+        """Full article texts, cached (thread-safe)."""
+        out: dict[str, str] = {}
+        missing = []
+        for a in dict.fromkeys(article_ids):
+            text = self._texts.get(a)
+            if text is None:
+                missing.append(a)
+            else:
+                out[a] = text
         if missing:
-            self._texts.update(self.store.get_texts(missing))
-            while len(self._texts) > 2000:
-                self._texts.popitem(last=False)
-        return {a: self._texts[a] for a in article_ids if a in self._texts}
+            for a, text in self.store.get_texts(missing).items():
+                self._texts.put(a, text)
+                out[a] = text
+        return {a: out[a] for a in article_ids if a in out}
 
     # ---------------------------------------------------------------- answering
     def ask_stream(
