@@ -32,7 +32,7 @@ def build_briefing(
     cands = extractive.candidates(passages, texts, cache, max_passages=len(passages))
     extractive.score(q, cands, embed, extractive.Weights(side=0.0, speaker=0.0))
     ranked = sorted(cands, key=lambda c: -c.score)
-    vecs = embed([c.text for c in ranked]) if ranked else np.zeros((0, 384))
+    vecs = embed([c.text for c in ranked]) if ranked else np.zeros((0, 0))  # none to compare
     # key points: relevant and different from each other (max marginal relevance)
     points: list[int] = []
     for i, _c in enumerate(ranked):

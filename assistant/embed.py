@@ -19,7 +19,12 @@ class Embedder(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One L2-normalised row per text."""
+        """One L2-normalised row per text; ``(0, dimension)`` for no texts."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """The width of the vectors."""
         ...
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
-import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -25,7 +25,7 @@ from assistant.lexical import LexicalIndex, cached_index
 from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
 from assistant.settings import Settings
 from assistant.sources import Reader
-from assistant.store import ChromaStore, StoredArticle
+from assistant.store import ChromaStore, Store, StoredArticle
 from assistant.types import (
     Answer,
     AnswerEvent,
@@ -46,7 +46,7 @@ class Assistant:
         self,
         settings: Settings | None = None,
         embedder: SentenceEmbedder | None = None,
-        store: ChromaStore | None = None,
+        store: Store | None = None,
     ) -> None:
         """Wire the parts the settings describe; pass ``embedder`` or ``store`` to share one
         (e.g. a loaded model across assistants, or one store with other LLM settings)."""
@@ -57,7 +57,7 @@ class Assistant:
             s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
         )
-        self.store = store or ChromaStore(
+        self.store: Store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
         self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
@@ -66,8 +66,7 @@ class Assistant:
         )
         self.weights = extractive.Weights()
         self._lex: LexicalIndex | None = None
-        self._lex_key: tuple[int, int] | None = None
-        self._lex_checked = 0.0
+        self._lex_key = ""
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = extractive.SpeakerCache()
@@ -87,9 +86,7 @@ class Assistant:
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
-            self._texts.clear()
-            self._lex_key = None
-            self._lex_checked = 0.0
+            self._texts.clear()  # the lexical index notices the store's new generation itself
         return report
 
     # ---------------------------------------------------------------- reads
@@ -111,7 +108,7 @@ class Assistant:
             outlets[a.ref.source or "(unknown)"] = outlets.get(a.ref.source or "(unknown)", 0) + 1
         return {
             "articles": len(arts),
-            "chunks": self.store.chunks.count(),
+            "chunks": self.store.chunk_count(),
             "outlets": dict(sorted(outlets.items(), key=lambda kv: -kv[1])),
             "earliest": min(dates).isoformat() if dates else None,
             "latest": max(dates).isoformat() if dates else None,
@@ -124,19 +121,17 @@ class Assistant:
     def lexical(self) -> LexicalIndex:
         """The BM25 index for the store as it is now.
 
-        Rebuilt when this process changed the store, and when the store's counts change
-        (checked at most every two seconds, for stores another process writes to).
+        Rebuilt (or loaded from its disk cache) when the store's generation or counts change,
+        whichever process wrote to it; the article-text cache is dropped at the same moment.
         """
-        now = time.monotonic()
         with self._lex_lock:
-            if self._lex is not None and now - self._lex_checked < 2.0:
-                return self._lex
-            key = self.store.counts()
-            self._lex_checked = now
+            articles, chunks = self.store.counts()
+            key = f"{self.store.generation()}|{articles}|{chunks}"
             if self._lex is None or self._lex_key != key:
+                self._texts.clear()
                 self._lex = cached_index(
                     self.settings.data_dir / "lexical" / self.settings.collection,
-                    self.store.fingerprint(),
+                    hashlib.sha1(key.encode()).hexdigest(),
                     self.store.iter_chunks,
                 )
                 self._lex_key = key
@@ -327,7 +322,7 @@ class Assistant:
         return b
 
     def _check_store(self) -> None:
-        if self.store.chunks.count() == 0:
+        if self.store.chunk_count() == 0:
             raise EmptyStoreError(
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )

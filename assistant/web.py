@@ -285,7 +285,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the JSON API under ``/api`` and ``/healthz``, the chat at ``/``."""
     assistant = assistant or Assistant(Settings())
     s = assistant.settings
-    _ = assistant.store.chunks  # open the store now: connecting from two requests at once races
+    assistant.store.open()  # now: connecting from two requests at once races
     uploads = Uploads(assistant)
     app = create_api(assistant, uploads)
     auth = (s.web_user, s.web_password) if s.web_user and s.web_password else None
