@@ -105,6 +105,7 @@ def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]
         progress.update(
             task,
             completed=done,
+            total=report.total,
             rate=f"{report.chunks} chunks · {done / dt:.1f} art/s · {report.chunks / dt:.1f} ch/s",
         )
 
@@ -120,10 +121,8 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add articles to the store (incremental: unchanged articles are skipped)."""
-    from assistant.ingest import estimate_total
-
     a = _assistant()
-    progress, update = ingest_progress(estimate_total(targets, a.reader))
+    progress, update = ingest_progress(None)  # the report brings the total
     with progress:
         report = a.ingest(targets, prune=prune, progress=update, force=force)
     if as_json:
@@ -236,6 +235,8 @@ def ask(
     In LLM mode the model's draft streams to stderr as it arrives; the verified answer (quotes
     checked against the articles) follows on stdout. ``--json`` does not stream.
     """
+    from assistant.render.markdown import answer_json, answer_markdown
+
     a = _assistant()
     drafted = False
 
@@ -261,9 +262,9 @@ def ask(
         sys.stderr.write("\n\n")
         sys.stderr.flush()
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(answer.markdown))
+        out.print(Markdown(answer_markdown(answer)))
 
 
 @app.command()
@@ -277,6 +278,8 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
 ) -> None:
     """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    from assistant.render.markdown import briefing_json, briefing_markdown
+
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
@@ -285,15 +288,16 @@ def brief(
         sources=tuple(source or ()),
     )
     if as_json:
-        sys.stdout.write(json.dumps(b.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(b.markdown))
+        out.print(Markdown(briefing_markdown(b)))
 
 
 @app.command()
 @handle_errors
 def chat() -> None:
     """An interactive conversation in the terminal (follow-ups understood; Ctrl-D to quit)."""
+    from assistant.render.markdown import answer_markdown
     from assistant.types import Turn
 
     a = _assistant()
@@ -313,8 +317,9 @@ def chat() -> None:
             continue
         if answer.standalone_question != q:
             err.print(f"[dim](understood as: {answer.standalone_question})[/]")
-        out.print(Markdown(answer.markdown))
-        history.append(Turn(q, answer.markdown))
+        shown = answer_markdown(answer)
+        out.print(Markdown(shown))
+        history.append(Turn(q, shown))
 
 
 @app.command("eval")
@@ -349,17 +354,28 @@ def eval_cmd(
         pred = predictions or Path("attribution-predictions.jsonl")
         _print_metrics(eval_attribution.run(data, pred, scorer, console=err), as_json)
         return
-    from assistant.evaluate import run_eval
+    from assistant.evaluate import check_inputs, eval_settings, run_eval
+    from assistant.service import Assistant
 
-    metrics = run_eval(
-        benchmark,
-        corpus=corpus,
-        questions=questions,
-        output=output,
-        limit=limit,
-        use_dates=not no_dates,
-        console=err,
-    )
+    check_inputs(benchmark, questions, corpus)
+    settings = Settings()
+    a = Assistant(eval_settings(settings, corpus) if corpus else settings)
+    if corpus is not None:  # the corpus gets its own store, reused while unchanged
+        ingesting, on_ingest = ingest_progress(None)
+        with ingesting:
+            a.ingest([str(corpus)], progress=on_ingest)
+    bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=err)
+    task = bar.add_task("eval", total=None)
+    with bar:
+        metrics = run_eval(
+            benchmark,
+            a,
+            questions=questions,
+            output=output,
+            limit=limit,
+            use_dates=not no_dates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     _print_metrics(metrics, as_json)
 
 
