@@ -28,11 +28,10 @@ reader (and the web chat) can see why a sentence is given to someone.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from assistant import speech_lexicon as lex
+from assistant.cache import LRU
 from assistant.sides import SIDES, sides_of
 from assistant.text import split_sentences
 from assistant.types import Span, SpeakerEvidence
@@ -783,23 +782,11 @@ class SpeakerCache:
     """Sentence spans and speakers of each article, computed once; safe across threads."""
 
     def __init__(self, maxsize: int = 5000) -> None:
-        self._data: OrderedDict[str, ArticleSpeech] = OrderedDict()
-        self._lock = threading.Lock()
-        self._maxsize = maxsize
+        self._lru: LRU[str, ArticleSpeech] = LRU(maxsize)
 
     def speech(self, article_id: str, text: str) -> ArticleSpeech:
         """The analysed article, from the cache or computed now."""
-        with self._lock:
-            hit = self._data.get(article_id)
-            if hit is not None:
-                self._data.move_to_end(article_id)
-                return hit
-        found = analyse_article(text)
-        with self._lock:
-            self._data[article_id] = found
-            while len(self._data) > self._maxsize:
-                self._data.popitem(last=False)
-        return found
+        return self._lru.get_or_set(article_id, lambda: analyse_article(text))
 
     def get(
         self, article_id: str, text: str
@@ -809,5 +796,4 @@ class SpeakerCache:
         return s.spans, s.speakers, s.sides
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+        self._lru.clear()
