@@ -173,6 +173,10 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
     w = toks[i][0]
     if w.lower() in lex.PRONOUNS and w.lower() != "it":
         return (toks[i][1], toks[i][2])
+    if w.lower() in ("others", "some", "many", "critics", "several", "most") and (
+        i == 0 or toks[i - 1][0] in (",", "—", "–")
+    ):
+        return (toks[i][1], toks[i][2])  # "Even then, others insist, ..."
     end = toks[i][2]
     j = i
     has_head = False
@@ -279,6 +283,8 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
         or aside[0] in lex.MODIFIERS
         or aside[0] in lex.ROLE_WORDS
         or toks[j + 1][0][:1].isdigit()
+        or re.fullmatch(r"[RDI]-[A-Z][\w.]*", toks[j + 1][0]) is not None  # "Rep. X, R-Pa.,"
+        or (_possessive(toks[j + 1][0]) and len(aside) <= 6)  # "Dorsey, Twitter's chief,"
     ):
         return None
     return _np_before_tokens(toks, j)
@@ -386,10 +392,18 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
             r"\b(?:is|was|are|were|been|be|kept|keeps|keep)\s+(?:\w+\s+)?$", masked[lo:vs]
         ):
             continue  # a participle ("saying ...", "the telling detail")
-        if word in lex.WEAK and not (
-            re.match(r"\s*that\b", tail)
-            or (word.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
-            or (word.endswith("ed") and text[ve:hi] != masked[ve:hi])
+        if (
+            word in lex.WEAK
+            and not (
+                re.match(r"\s*that\b", tail)
+                or (  # "..., a study by the council found."
+                    word.endswith(("ed", "ound"))
+                    and re.fullmatch(r"\s*[.!?]?\s*", text[ve:hi]) is not None
+                    and re.search(r",\s*(?:\S+\s+){1,12}$", text[lo:vs]) is not None
+                )
+                or (word.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
+                or (word.endswith("ed") and text[ve:hi] != masked[ve:hi])
+            )
         ):
             continue  # "called the plan" reports speech only with the words quoted after it
         np = _np_before(masked, lo, vs)
@@ -520,6 +534,7 @@ def _resolve(
     out: list[Attribution] = []
     last_named: tuple[str, Span, int] | None = None
     subject: tuple[str, Span, int] | None = None
+    history: list[tuple[str, Span, int]] = []
     prev: Attribution = NONE
     full: dict[str, tuple[str, Span]] = _full_names(text)
     qi = 0
@@ -572,9 +587,12 @@ def _resolve(
             if subject is not None and (last_named is None or subject[2] > last_named[2]):
                 # a person named since the last speaker ("Lopez spoke. ... she said")
                 last_named = subject
-            att, last_named = _name(text, att, prev, last_named, full)
+            att, last_named = _name(text, att, prev, last_named, full, history)
         if here is not None:
             subject = here
+            history.append(here)
+        if att.speaker and att.mention and re.search(r"[A-Z]", att.speaker):
+            history.append((att.speaker, att.antecedent or att.mention, att.mention.start))
         if att.speaker and _is_cue_only(text, s, att):
             att = NONE  # "Trump said." alone: the words are in the sentence before
         out.append(att)
@@ -622,6 +640,7 @@ def _name(
     prev: Attribution,
     last_named: tuple[str, Span, int] | None,
     full: dict[str, tuple[str, Span]],
+    history: list[tuple[str, Span, int]],
 ) -> tuple[Attribution, tuple[str, Span, int] | None]:
     """Turn a mention into a speaker: resolve pronouns and roles, prefer the fullest name."""
     assert att.mention is not None
@@ -634,6 +653,11 @@ def _name(
         )
         if ref is None or ref[1] is None or not re.search(r"[A-Z]", ref[0] or ""):
             ref = (last_named[0], last_named[1]) if last_named else None
+        if low in ("he", "she"):
+            # the most recent named person the pronoun can stand for ("she" is not "Bernie")
+            agree = [h for h in reversed(history[-12:]) if _gender(h[0], full) in (None, low)]
+            if ref is not None and ref[0] and _gender(ref[0], full) not in (None, low):
+                ref = (agree[0][0], agree[0][1]) if agree else None
         if ref is not None and ref[0] and ref[1] is not None:
             who, antecedent = ref[0], ref[1]
         elif low in lex.NAMED_PRONOUNS:
@@ -658,6 +682,26 @@ def _name(
         ),
         last_named,
     )
+
+
+def _gender(name: str, full: dict[str, tuple[str, Span]]) -> str | None:
+    """'he' or 'she' when a title or a given name says so, else None (either may do)."""
+    words = name.replace(".", " ").split()
+    if not words:
+        return None
+    if len(words) == 1 and words[0].lower() in full:
+        words = full[words[0].lower()][0].replace(".", " ").split()
+    for w in words[:4]:
+        low = w.lower()
+        if low in ("mr", "he", "him"):
+            return "he"
+        if low in ("mrs", "ms", "miss", "she", "her"):
+            return "she"
+        if low in lex.MALE_NAMES:
+            return "he"
+        if low in lex.FEMALE_NAMES:
+            return "she"
+    return None
 
 
 _FULL_NAME = re.compile(

@@ -178,3 +178,35 @@ MONTHS = frozenset(
     "January February March April May June July August September October November December "
     "The A An In On At For From By With After Before When While If As".split()
 )
+
+# Common given names, for agreeing "he" and "she" with the person they stand for. A name in
+# neither list (or a surname alone) agrees with both.
+MALE_NAMES = frozenset(
+    """aaron adam adrian alan albert alex alexander andrew andrey andy anthony antonin arnold
+    barack ben benjamin bernard bernie bill billy bob bobby brad bradley brandon brendan brett
+    brian bruce bryan carl carlos charles charlie chris christopher chuck cory craig dan daniel
+    darrell dave david dennis dick dmitry don donald doug douglas dwight ed eddie edward eric
+    evan frank fred gary george gerald glenn gordon greg gregory harold harry henry ian igor
+    jack jacob jake james jared jason jay jeb jeff jeffrey jeremy jerry jesse jim jimmy joe
+    joel john johnny jon jonathan jorge jose joseph josh joshua juan justin keith ken kenneth
+    kevin kirk larry lindsey louis luis marco marcus mark martin matt matthew michael mike
+    mitch mitt nathan neil newt nick nicholas norman oliver omar patrick paul pete peter phil
+    philip rand randy ray raymond reince richard rick rob robert roger ron ronald roy rudy
+    rush russell ryan sam samuel scott sean sergei sergey stephen steve steven stuart ted
+    terry thomas tim timothy todd tom tony trey tyler vladimir walter wayne william willie
+    xi yuri zach""".split()
+)
+FEMALE_NAMES = frozenset(
+    """abigail alexandra alice alicia alison amanda amy andrea angela angie ann anna anne
+    barbara betsy betty beverly brenda carla carly carol caroline catherine cathy cecilia
+    chelsea cheryl christina christine cindy claire claudia cynthia dana debbie deborah debra
+    denise diana diane donna doris dorothy elaine elena elizabeth ellen emily emma erin
+    evelyn felicia frances gabrielle gina gloria grace hannah heather helen hillary hope huma
+    ivanka jackie jane janet janice jean jennifer jessica jill joan joanne joni joyce judith
+    judy julia julie karen kate katherine kathleen kathy katie kayleigh kelly kellyanne kim
+    kimberly kirsten kristen laura lauren linda lisa loretta lori lynn madeleine maria marie
+    marilyn martha mary megan melania melissa michele michelle monica nancy natalie nicole
+    nikki olivia pam pamela patricia patty paula peggy rachel rebecca rose ruth sally samantha
+    sandra sara sarah sharon shirley stephanie sue susan susana tammy teresa theresa tiffany
+    tulsi valerie victoria virginia wendy""".split()
+)

@@ -8,6 +8,7 @@ all of this is testable without a browser.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[str, in
     ``spans`` are ``(start, end, css_class)`` character ranges of ``text``; the first is the
     focus: its paragraph(s) get ``class="focus"``. Returns the HTML and the number of marks.
     """
-    ordered = sorted((max(0, s), min(len(text), e), c) for s, e, c in spans if e > s)
+    clipped = [(max(0, s), min(len(text), e), c) for s, e, c in spans if e > s]
     focus = spans[0] if spans else None
     out, marks, pos = [], 0, 0
     for para in text.split("\n"):
@@ -74,15 +75,18 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[str, in
         pos = end + 1
         if not para.strip():
             continue
-        pieces, cursor = [], start
-        for s, e, cls in ordered:
-            s, e = max(s, cursor), min(e, end)
-            if e <= s:
-                continue
-            pieces += [esc(text[cursor:s]), f'<mark class="{cls}">', esc(text[s:e]), "</mark>"]
-            marks += 1
-            cursor = e
-        pieces.append(esc(text[cursor:end]))
+        # spans may nest (the speaker's name inside the cited quote): cut the paragraph at
+        # every span edge and mark each piece with the classes of the spans covering it
+        cuts = sorted({start, end} | {x for s, e, _ in clipped for x in (s, e) if start < x < end})
+        pieces = []
+        for a, b in itertools.pairwise(cuts):
+            classes = [c for s, e, c in clipped if s <= a and b <= e]
+            if classes:
+                pieces += [f'<mark class="{" ".join(dict.fromkeys(classes))}">', esc(text[a:b])]
+                pieces.append("</mark>")
+                marks += 1
+            else:
+                pieces.append(esc(text[a:b]))
         is_focus = focus is not None and focus[0] < end and focus[1] > start
         attr = ' class="focus"' if is_focus else ""
         out.append(f'<p data-start="{start}"{attr}>{"".join(pieces)}</p>')
@@ -193,6 +197,10 @@ def resolve_ref(assistant: Assistant, exchanges: Sequence[Exchange], ref: str) -
             for q in answer.quotes
             if q is not quote and q.ref.article_id == aid
         ]
+        ev = quote.speaker_evidence
+        if ev is not None:  # who said it, next to what was said
+            spans += [(x.start, x.end, "speaker") for x in (ev.mention, ev.antecedent) if x]
+            spans += [(ev.cue.start, ev.cue.end, "cue")] if ev.cue else []
         who = f" · {quote.speaker}" if quote.speaker else ""
         kicker = f"[{quote.citation}]{who}"
     else:

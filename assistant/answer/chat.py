@@ -126,7 +126,9 @@ def translate(exc: BaseException, settings: Settings) -> LLMError:
             f"{_server_said(exc)}: {hint}"
         )
     if isinstance(status, int) and (status == 429 or status >= 500):
-        return LLMUnavailable(f"the LLM endpoint {where} failed with HTTP {status}{_server_said(exc)}")
+        return LLMUnavailable(
+            f"the LLM endpoint {where} failed with HTTP {status}{_server_said(exc)}"
+        )
     if isinstance(status, int) and 400 <= status < 500:
         return LLMError(
             f"the LLM endpoint {where} refused the request ({status}){_server_said(exc)}"

@@ -113,9 +113,7 @@ def _numbers(group: str) -> list[int]:
     return out
 
 
-def _place(
-    quote: str, preferred: list[int], sources: list[Source]
-) -> tuple[int, int, int] | None:
+def _place(quote: str, preferred: list[int], sources: list[Source]) -> tuple[int, int, int] | None:
     """(source number, start, end) of a verbatim quote: the cited source first, then any."""
     order = list(dict.fromkeys([*preferred, *(s.number for s in sources)]))
     for n in order:
