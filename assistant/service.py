@@ -6,7 +6,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,18 @@ from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates,
 from assistant.settings import Settings
 from assistant.sources import Reader
 from assistant.store import ChromaStore, StoredArticle
-from assistant.types import Answer, Article, Filters, Passage, Quote, Turn
+from assistant.types import (
+    Answer,
+    AnswerEvent,
+    Article,
+    AskEvent,
+    Filters,
+    Passage,
+    Quote,
+    StatusEvent,
+    TokenEvent,
+    Turn,
+)
 
 
 class Assistant:
@@ -176,6 +187,27 @@ class Assistant:
         return {a: self._texts[a] for a in article_ids if a in self._texts}
 
     # ---------------------------------------------------------------- answering
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int | None = None,
+        mode: str | None = None,
+    ) -> Iterator[AskEvent]:
+        """Answer as a stream: status events, the LLM's draft tokens, then the final Answer.
+
+        The question and the store are checked before the stream starts (a bad question
+        raises here, not on the first ``next``). The last event is always an
+        :class:`AnswerEvent` carrying the verified answer (or the abstention).
+        """
+        question = self._check_question(question)
+        self._check_store()
+        return self._events(question, history, as_of, since, until, sources, top, mode, True)
+
     def ask(
         self,
         question: str,
@@ -190,27 +222,57 @@ class Assistant:
     ) -> Answer:
         """Answer with verified, attributed quotes (or abstain).
 
-        In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they arrive.
+        In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they
+        arrive; without it the model is asked for the whole reply at once.
         """
         question = self._check_question(question)
         self._check_store()
-        use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
-        if history and use_llm == "llm" and self.settings.llm_provider != "none":
+        stream = on_token is not None
+        events = self._events(question, history, as_of, since, until, sources, top, mode, stream)
+        final: Answer | None = None
+        for event in events:
+            if isinstance(event, AnswerEvent):
+                final = event.answer
+            elif isinstance(event, TokenEvent) and on_token is not None:
+                on_token(event.text)
+        if final is None:  # pragma: no cover - _events always ends with an AnswerEvent
+            raise AssertionError("the answer stream ended without an answer")
+        return final
+
+    def _events(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        as_of: date | None,
+        since: date | None,
+        until: date | None,
+        sources: Sequence[str],
+        top: int | None,
+        mode: str | None,
+        stream: bool,
+    ) -> Iterator[AskEvent]:
+        use_llm = (mode or "llm") == "llm" and self.settings.llm_provider != "none"
+        if history and use_llm:
             from assistant.answer.llm import llm_condense
 
+            yield StatusEvent("Understanding the follow-up…")
             standalone = llm_condense(self, question, list(history))
         else:
             standalone = condense(question, list(history))
+        yield StatusEvent("Searching the articles…")
         query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         answer = self._extractive(question, standalone, passages, filters)
-        if use_llm == "llm" and self.settings.llm_provider != "none":
-            from assistant.answer.llm import llm_answer
+        if not use_llm:
+            yield AnswerEvent(answer)
+            return
+        from assistant.answer.llm import stream_llm_answer
 
-            return llm_answer(
-                self, question, standalone, passages, filters, answer, history, on_token=on_token
-            )
-        return answer
+        yield StatusEvent("Asking the LLM…")
+        for item in stream_llm_answer(
+            self, question, standalone, passages, filters, answer, history, stream=stream
+        ):
+            yield AnswerEvent(item) if isinstance(item, Answer) else TokenEvent(item)
 
     def brief(
         self,

@@ -184,6 +184,30 @@ class Answer:
         }
 
 
+@dataclass(frozen=True)
+class StatusEvent:
+    """What the assistant is doing now (e.g. searching, asking the LLM)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """A piece of the LLM's draft as it arrives (not yet verified)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """The final, verified answer: always the last event of a stream."""
+
+    answer: Answer
+
+
+AskEvent = StatusEvent | TokenEvent | AnswerEvent
+
+
 def ref_of(article: Article) -> ArticleRef:
     """The citation fields of an article."""
     return ArticleRef(article.id, article.title, article.source, article.published, article.url)

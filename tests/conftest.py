@@ -7,6 +7,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,24 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[Any]:
+    """The local fake LLM server (OpenAI and Ollama wire protocols), one per session."""
+    from tests.fake_llm import running_fake_llm
+
+    with running_fake_llm() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(llm_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The fake LLM server, reset, with fast retries; fails the test if its script broke."""
+    from assistant.answer import llm
+
+    llm_server.reset()
+    monkeypatch.setattr(llm, "BACKOFF_SECONDS", 0.01)
+    yield llm_server
+    assert not llm_server.errors, llm_server.errors
+    llm_server.reset()

@@ -15,8 +15,8 @@ import pytest
 from assistant.types import Answer, Article, ArticleRef, Chunk, Passage, Quote
 from assistant.webview import answer_html, article_html, highlight, question_html
 from tests.conftest import CORPUS, make_settings
+from tests.fake_llm import FakeLLM, good_reply, with_llm
 from tests.test_api import DESIGN_Q, NEW_ARTICLE, serve_in_thread
-from tests.test_llm import FakeLLM, fake, good_reply, server, with_llm  # noqa: F401 (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -217,21 +217,6 @@ def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
     assert page.locator("#sources-panel .empty").count() == 1
 
 
-def test_llm_tokens_stream_before_the_answer() -> None:
-    from assistant.web import answers_for
-
-    final = Answer("q", (), (), True, 0.0, "", mode="llm")
-
-    class Streaming:
-        def ask(self, question: str, mode: str | None = None, on_token: Any = None, **kw: Any):
-            for t in ("Rus", "sia") if on_token else ():
-                on_token(t)
-            return final
-
-    assert list(answers_for(Streaming(), "q", "llm")) == ["Rus", "sia", final]  # type: ignore[arg-type]
-    assert list(answers_for(Streaming(), "q", "extractive")) == [final]  # type: ignore[arg-type]
-
-
 def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_path: Path) -> None:
     (tmp_path / "ferry.md").write_bytes(NEW_ARTICLE)
     served[0].ingest([str(tmp_path / "ferry.md")])  # may already be there from the upload test
@@ -252,7 +237,7 @@ def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_pat
 def test_llm_answer_streams_then_shows_verified_quotes(
     browser: Any,
     served: tuple[Any, str],
-    fake: FakeLLM,  # noqa: F811 (the fixture imported above)
+    fake: FakeLLM,
 ) -> None:
     from assistant.web import build_app
 
