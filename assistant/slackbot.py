@@ -24,7 +24,7 @@ from assistant.errors import AssistantError, EmptyStoreError, QuestionError
 from assistant.feedback import BotState
 from assistant.render import slack as render
 from assistant.settings import Settings
-from assistant.types import Answer, Turn
+from assistant.types import Answer, AnswerEvent, StatusEvent, TokenEvent, Turn
 
 log = logging.getLogger("assistant.slack")
 
@@ -125,10 +125,17 @@ class Bot:
         self.streaming = settings.slack_streaming
         self.pool = ThreadPoolExecutor(settings.slack_workers, thread_name_prefix="slack-answer")
         self._slots = threading.BoundedSemaphore(settings.slack_workers + settings.slack_queue)
+        self._pending = 0
+        self._idle = threading.Condition()
 
     def close(self) -> None:
         """Finish the answers in progress and stop the workers."""
         self.pool.shutdown(wait=True)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every queued job is finished; False if ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     # ------------------------------------------------------------------ events
     def on_event(self, body: dict[str, Any]) -> str:
@@ -269,7 +276,12 @@ class Bot:
                 self.work(job)
             finally:
                 self._slots.release()
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
+        with self._idle:
+            self._pending += 1
         self.pool.submit(run)
         return "queued"
 
@@ -391,8 +403,8 @@ class Draft:
 
     def status(self, text: str) -> None:
         """A progress note (assistant threads show it as the status line)."""
-        if self.job.assistant_thread:
-            self.bot._status(self.job, text)
+        if self.job.assistant_thread and text:  # Slack shows it after the app's name
+            self.bot._status(self.job, f"is {text[:1].lower()}{text[1:]}")
 
     def token(self, text: str) -> None:
         """More of the draft."""
@@ -453,8 +465,14 @@ def stream_answer(
     scope: dict[str, Any],
     draft: Draft | None,
 ) -> Answer:
-    """Run the assistant, feeding status and tokens to ``draft``; the verified answer."""
-    if draft is None:
-        return assistant.ask(question, history=history, **scope)  # type: ignore[no-any-return]
-    answer: Answer = assistant.ask(question, history=history, on_token=draft.token, **scope)
-    return answer
+    """Consume the assistant's answer stream: status and tokens to ``draft``; the answer."""
+    for event in assistant.ask_stream(question, history=history, **scope):
+        if isinstance(event, AnswerEvent):
+            return event.answer
+        if draft is None:
+            continue
+        if isinstance(event, TokenEvent):
+            draft.token(event.text)
+        elif isinstance(event, StatusEvent):
+            draft.status(event.text)
+    raise AssertionError("the answer stream ended without an answer")  # pragma: no cover
