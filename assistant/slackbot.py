@@ -158,7 +158,9 @@ class Bot:
         im = channel_type == "im" or channel.startswith("D")
         if not (mentioned or im or (thread_ts and self.state.in_thread(channel, thread_ts))):
             return "ignored: not addressed to the bot"
-        keys = (f"event:{event_id}", f"msg:{channel}:{ts}") if event_id else (f"msg:{channel}:{ts}",)
+        keys = (
+            (f"event:{event_id}", f"msg:{channel}:{ts}") if event_id else (f"msg:{channel}:{ts}",)
+        )
         if not self.state.claim(*keys):
             return "ignored: already answered (retry or duplicate)"
         job = Job(
@@ -221,7 +223,9 @@ class Bot:
                 self._say(job, render.status_message(f"Sorry: {e}"))
                 return "bad /brief"
         if not job.question.strip():
-            usage = "/brief <topic> [since:YYYY-MM-DD]" if job.kind == "brief" else "/ask <question>"
+            usage = (
+                "/brief <topic> [since:YYYY-MM-DD]" if job.kind == "brief" else "/ask <question>"
+            )
             self._say(job, render.status_message(f"Usage: {usage}"))
             return "usage"
         return self.submit(job)
@@ -248,7 +252,9 @@ class Bot:
             return "shared"
         verdict = "helpful" if action_id == render.HELPFUL else "not_helpful"
         self.state.add_feedback(answer_id, user, verdict)
-        thanks = "Thanks, noted as helpful." if verdict == "helpful" else "Thanks, noted as not helpful."
+        thanks = (
+            "Thanks, noted as helpful." if verdict == "helpful" else "Thanks, noted as not helpful."
+        )
         self._respond(response_url, thanks)
         return f"feedback {verdict}"
 
@@ -266,7 +272,12 @@ class Bot:
     def submit(self, job: Job) -> str:
         """Queue a job on the worker pool; a polite 'busy' when the queue is full."""
         if not self._slots.acquire(blocking=False):
-            self._say(job, render.status_message("I'm answering many questions right now; please ask again in a minute."))
+            self._say(
+                job,
+                render.status_message(
+                    "I'm answering many questions right now; please ask again in a minute."
+                ),
+            )
             if job.keys:
                 self.state.done(*job.keys)
             return "busy"
@@ -318,7 +329,9 @@ class Bot:
         if not job.thread_ts or job.thread_ts == job.message_ts:
             return []
         resp = self.client.conversations_replies(channel=job.channel, ts=job.thread_ts, limit=50)
-        return history_from_replies(resp.get("messages") or [], self.bot_user, self.bot_id, job.message_ts)
+        return history_from_replies(
+            resp.get("messages") or [], self.bot_user, self.bot_id, job.message_ts
+        )
 
     def _ask(self, job: Job) -> None:
         history = self._history(job)

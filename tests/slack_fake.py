@@ -20,6 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
+
+from assistant.slack import SlackApp, SlackEnv
+from tests.conftest import free_port
+
 BOT_TOKEN = "xoxb-1111-2222-TESTBOTTOKEN0000000"
 APP_TOKEN = "xapp-1-A111-2222-TESTAPPTOKEN000000"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -36,6 +41,7 @@ class Call:
     args: dict[str, Any]
     token: str
     at: float
+    reply: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -130,7 +136,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             ctype = self.headers.get("Content-Type", "")
             if self.path.startswith("/response/"):
-                fake.record(Call("response_url", {"path": self.path, **json.loads(raw)}, "", time.time()))
+                fake.record(
+                    Call("response_url", {"path": self.path, **json.loads(raw)}, "", time.time())
+                )
                 return self._send(200, b"ok", "text/plain")
             method = self.path.removeprefix("/api/").split("?")[0]
             if "json" in ctype:
@@ -141,8 +149,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 if isinstance(args.get(k), str):
                     args[k] = json.loads(args[k])
             token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-            fake.record(Call(method, args, token, time.time()))
-            body = json.dumps(fake.answer(method, args, token)).encode()
+            reply = fake.answer(method, args, token)
+            fake.record(Call(method, args, token, time.time(), reply))
+            body = json.dumps(reply).encode()
             self._send(200, body, "application/json; charset=utf-8")
 
         def _send(self, code: int, body: bytes, ctype: str) -> None:
@@ -185,18 +194,126 @@ def event_body(event: dict[str, Any], event_id: str) -> dict[str, Any]:
     }
 
 
-def mention(text: str, ts: str, channel: str = "C0000001", user: str = "U0000001",
-            thread_ts: str | None = None) -> dict[str, Any]:
+def mention(
+    text: str,
+    ts: str,
+    channel: str = "C0000001",
+    user: str = "U0000001",
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
     """An ``app_mention`` event."""
-    ev = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts,
-          "channel": channel, "event_ts": ts}
+    ev = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
     if thread_ts:
         ev["thread_ts"] = thread_ts
     return ev
 
 
-def message(text: str, ts: str, channel: str = "C0000001", user: str = "U0000001",
-            channel_type: str = "channel", **extra: Any) -> dict[str, Any]:
+def message(
+    text: str,
+    ts: str,
+    channel: str = "C0000001",
+    user: str = "U0000001",
+    channel_type: str = "channel",
+    **extra: Any,
+) -> dict[str, Any]:
     """A ``message`` event."""
-    return {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
-            "event_ts": ts, "channel_type": channel_type, **extra}
+    return {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": channel_type,
+        **extra,
+    }
+
+
+# --------------------------------------------------------------------------- the app under test
+QUESTION = "What does Russia require before talks?"
+_ids = itertools.count(1)
+
+
+def next_ts() -> str:
+    return f"1690000{next(_ids):03d}.000200"
+
+
+@dataclass
+class Running:
+    """The Slack app serving HTTP on 127.0.0.1."""
+
+    app: SlackApp
+    server: Any
+    thread: threading.Thread
+    url: str
+
+    def post(
+        self,
+        body: str,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        h = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
+        return httpx.post(self.url, content=body, headers=h, timeout=10)
+
+    def event(
+        self, event: dict[str, Any], event_id: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        body = json.dumps(event_body(event, event_id or f"Ev{next(_ids):06d}"))
+        return self.post(body, **kw)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.app.close()
+
+
+def start(assistant: Any, fake: FakeSlack, settings: Any) -> Running:
+    env = SlackEnv(BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, fake.api_url)
+    app = SlackApp(assistant, settings, env)
+    port = free_port()
+    server = app.http_server("127.0.0.1", port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = threading.Event()
+    for _ in range(200):
+        if server.started:
+            break
+        deadline.wait(0.05)
+    assert server.started, "the Slack app's HTTP server did not start"
+    return Running(app, server, thread, f"http://127.0.0.1:{port}/slack/events")
+
+
+def posted(fake: FakeSlack, thread_ts: str | None = None, channel: str | None = None) -> list[Call]:
+    return [
+        c
+        for c in fake.of("chat.postMessage")
+        if (thread_ts is None or c.args.get("thread_ts") == thread_ts)
+        and (channel is None or c.args.get("channel") == channel)
+    ]
+
+
+def wait_posted(fake: FakeSlack, n: int = 1, **kw: Any) -> list[Call]:
+    fake.wait(lambda _calls: len(posted(fake, **kw)) >= n)
+    return posted(fake, **kw)
+
+
+def sentinel(bot: Running, fake: FakeSlack) -> None:
+    """A fresh mention, answered: everything sent before it has been acted on (or dropped)."""
+    ts = next_ts()
+    assert bot.event(mention(QUESTION, ts, channel="CSENTINEL")).status_code == 200
+    wait_posted(fake, thread_ts=ts)
+    assert bot.app.bot.wait_idle(60)
+
+
+def answer_id(call: Call) -> str:
+    actions = call.args["blocks"][-1]
+    assert actions["type"] == "actions"
+    return str(actions["elements"][-1]["value"])

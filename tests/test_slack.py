@@ -5,80 +5,37 @@ records exactly what the bot sent. Answers come from the real Assistant over cor
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from assistant.render import slack as render
-from assistant.slack import SlackApp, SlackEnv
 from assistant.types import Turn
 from tests import slack_fake as sf
 from tests.conftest import free_port, make_settings
-from tests.slack_fake import BOT_TOKEN, BOT_USER, Call, FakeSlack
+from tests.slack_fake import (
+    BOT_TOKEN,
+    BOT_USER,
+    QUESTION,
+    FakeSlack,
+    Running,
+    answer_id,
+    next_ts,
+    posted,
+    sentinel,
+    start,
+    wait_posted,
+)
 
-QUESTION = "What does Russia require before talks?"
 RUSSIA_QUOTE = (
     "Officials from the Russian side have framed negotiations as achievable only under "
     "conditions that ensure a credible path to peace, including guarantees and verification "
     "measures that would satisfy Moscow’s strategic concerns."
 )
-_ids = itertools.count(1)
-
-
-def next_ts() -> str:
-    return f"1690000{next(_ids):03d}.000200"
-
-
-@dataclass
-class Running:
-    """The Slack app serving HTTP on 127.0.0.1."""
-
-    app: SlackApp
-    server: Any
-    thread: threading.Thread
-    url: str
-
-    def post(
-        self,
-        body: str,
-        content_type: str = "application/json",
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        h = {"Content-Type": content_type, **(sf.sign(body) if headers is None else headers)}
-        return httpx.post(self.url, content=body, headers=h, timeout=10)
-
-    def event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> httpx.Response:
-        body = json.dumps(sf.event_body(event, event_id or f"Ev{next(_ids):06d}"))
-        return self.post(body, **kw)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.app.close()
-
-
-def start(assistant: Any, fake: FakeSlack, settings: Any) -> Running:
-    env = SlackEnv(BOT_TOKEN, sf.SIGNING_SECRET, sf.APP_TOKEN, fake.api_url)
-    app = SlackApp(assistant, settings, env)
-    port = free_port()
-    server = app.http_server("127.0.0.1", port)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = threading.Event()
-    for _ in range(200):
-        if server.started:
-            break
-        deadline.wait(0.05)
-    assert server.started, "the Slack app's HTTP server did not start"
-    return Running(app, server, thread, f"http://127.0.0.1:{port}/slack/events")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +46,9 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def bot(seeded: Any, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def bot(
+    seeded: Any, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
     settings = make_settings(
         tmp_path_factory.mktemp("slackbot"),
         slack_workers=4,
@@ -106,36 +65,10 @@ def _reset(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("slack").reset()
 
 
-def posted(fake: FakeSlack, thread_ts: str | None = None, channel: str | None = None) -> list[Call]:
-    return [
-        c
-        for c in fake.of("chat.postMessage")
-        if (thread_ts is None or c.args.get("thread_ts") == thread_ts)
-        and (channel is None or c.args.get("channel") == channel)
-    ]
-
-
-def wait_posted(fake: FakeSlack, n: int = 1, **kw: Any) -> list[Call]:
-    fake.wait(lambda _calls: len(posted(fake, **kw)) >= n)
-    return posted(fake, **kw)
-
-
-def sentinel(bot: Running, fake: FakeSlack) -> None:
-    """A fresh mention, answered: everything sent before it has been acted on (or dropped)."""
-    ts = next_ts()
-    assert bot.event(sf.mention(QUESTION, ts, channel="CSENTINEL")).status_code == 200
-    wait_posted(fake, thread_ts=ts)
-    assert bot.app.bot.wait_idle(60)
-
-
-def answer_id(call: Call) -> str:
-    actions = call.args["blocks"][-1]
-    assert actions["type"] == "actions"
-    return str(actions["elements"][-1]["value"])
-
-
 # --------------------------------------------------------------------------- mentions
-def test_mention_is_answered_in_its_thread_with_exact_blocks(bot: Running, slack: FakeSlack, seeded: Any) -> None:
+def test_mention_is_answered_in_its_thread_with_exact_blocks(
+    bot: Running, slack: FakeSlack, seeded: Any
+) -> None:
     ts = next_ts()
     r = bot.event(sf.mention(QUESTION, ts))
     assert r.status_code == 200 and r.text == ""
@@ -168,7 +101,11 @@ def test_retries_duplicates_and_the_message_copy_of_a_mention_are_answered_once(
     body = json.dumps(sf.event_body(event, "EvRETRY1"))
     assert bot.post(body).status_code == 200
     for n in (1, 2):  # Slack's retries carry the same event_id
-        headers = {**sf.sign(body), "X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
+        headers = {
+            **sf.sign(body),
+            "X-Slack-Retry-Num": str(n),
+            "X-Slack-Retry-Reason": "http_timeout",
+        }
         assert bot.post(body, headers=headers).status_code == 200
     # the same message, delivered again as a `message` event with its own event_id
     copy = sf.message(f"<@{BOT_USER}> {QUESTION}", ts)
@@ -177,7 +114,9 @@ def test_retries_duplicates_and_the_message_copy_of_a_mention_are_answered_once(
     assert len(posted(slack, thread_ts=ts)) == 1
 
 
-def test_a_retry_after_a_restart_is_not_answered_again(bot: Running, slack: FakeSlack, seeded: Any) -> None:
+def test_a_retry_after_a_restart_is_not_answered_again(
+    bot: Running, slack: FakeSlack, seeded: Any
+) -> None:
     ts = next_ts()
     body = json.dumps(sf.event_body(sf.mention(QUESTION, ts), "EvRESTART1"))
     assert bot.post(body).status_code == 200
@@ -194,7 +133,9 @@ def test_a_retry_after_a_restart_is_not_answered_again(bot: Running, slack: Fake
 
 
 # --------------------------------------------------------------------------- security
-def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(bot: Running, slack: FakeSlack) -> None:
+def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(
+    bot: Running, slack: FakeSlack
+) -> None:
     import time
 
     ts = next_ts()
@@ -203,9 +144,14 @@ def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(bot: Running
     missing = bot.post(body, headers={})
     stale = bot.post(body, headers=sf.sign(body, timestamp=int(time.time()) - 301))
     tampered = bot.post(body.replace("talks", "peace"), headers=sf.sign(body))
-    assert [forged.status_code, missing.status_code, stale.status_code, tampered.status_code] == [401] * 4
+    assert [forged.status_code, missing.status_code, stale.status_code, tampered.status_code] == [
+        401
+    ] * 4
     cmd = urlencode({"command": "/ask", "text": QUESTION, "user_id": "U1", "channel_id": "C1"})
-    assert bot.post(cmd, "application/x-www-form-urlencoded", sf.sign(cmd, secret="x")).status_code == 401
+    assert (
+        bot.post(cmd, "application/x-www-form-urlencoded", sf.sign(cmd, secret="x")).status_code
+        == 401
+    )
     payload = urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})})
     assert bot.post(payload, "application/x-www-form-urlencoded", {}).status_code == 401
     sentinel(bot, slack)
@@ -217,7 +163,12 @@ def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(bot: Running
 
 
 def test_url_verification_challenge(bot: Running) -> None:
-    body = json.dumps({"type": "url_verification", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    body = json.dumps(
+        {
+            "type": "url_verification",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        }
+    )
     r = bot.post(body)
     assert r.status_code == 200
     assert r.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
@@ -225,7 +176,9 @@ def test_url_verification_challenge(bot: Running) -> None:
 
 
 # --------------------------------------------------------------------------- what is ignored
-def test_own_bot_subtype_and_unaddressed_messages_are_ignored(bot: Running, slack: FakeSlack) -> None:
+def test_own_bot_subtype_and_unaddressed_messages_are_ignored(
+    bot: Running, slack: FakeSlack
+) -> None:
     ts = [next_ts() for _ in range(6)]
     bot.event(sf.message(f"<@{BOT_USER}> {QUESTION}", ts[0], user=BOT_USER))
     bot.event(sf.message(f"<@{BOT_USER}> {QUESTION}", ts[1], bot_id="B999"))
@@ -240,14 +193,21 @@ def test_own_bot_subtype_and_unaddressed_messages_are_ignored(bot: Running, slac
 
 
 # --------------------------------------------------------------------------- threads and DMs
-def test_follow_up_in_a_thread_uses_the_earlier_turns(bot: Running, slack: FakeSlack, seeded: Any) -> None:
+def test_follow_up_in_a_thread_uses_the_earlier_turns(
+    bot: Running, slack: FakeSlack, seeded: Any
+) -> None:
     root = next_ts()
     bot.event(sf.mention(QUESTION, root))
     [first] = wait_posted(slack, thread_ts=root)
     follow = next_ts()
     slack.replies[("C0000001", root)] = [
         {"user": "U0000001", "text": f"<@{BOT_USER}> {QUESTION}", "ts": root},
-        {"user": BOT_USER, "bot_id": sf.BOT_ID, "text": first.args["text"], "ts": "1690000999.000001"},
+        {
+            "user": BOT_USER,
+            "bot_id": sf.BOT_ID,
+            "text": first.args["text"],
+            "ts": "1690000999.000001",
+        },
         {"user": "U0000001", "text": "What about Ukraine?", "ts": follow, "thread_ts": root},
     ]
     # no mention needed: the bot already answered in this thread
@@ -256,7 +216,9 @@ def test_follow_up_in_a_thread_uses_the_earlier_turns(bot: Running, slack: FakeS
     [replies] = slack.of("conversations.replies")
     assert (replies.args["channel"], replies.args["ts"]) == ("C0000001", root)
     history = [Turn(QUESTION, first.args["text"])]
-    expected = render.answer_messages(seeded.ask("What about Ukraine?", history=history), answer_id(calls[1]))
+    expected = render.answer_messages(
+        seeded.ask("What about Ukraine?", history=history), answer_id(calls[1])
+    )
     assert calls[1].args["blocks"] == expected[0]["blocks"]
     assert seeded.ask("What about Ukraine?", history=history).standalone_question == (
         "What does Ukraine require before talks?"
@@ -271,11 +233,18 @@ def test_direct_message_is_answered_in_the_dm(bot: Running, slack: FakeSlack) ->
     assert RUSSIA_QUOTE in call.args["blocks"][0]["text"]["text"]
 
 
-def test_assistant_thread_gets_prompts_then_a_status_then_the_answer(bot: Running, slack: FakeSlack) -> None:
+def test_assistant_thread_gets_prompts_then_a_status_then_the_answer(
+    bot: Running, slack: FakeSlack
+) -> None:
     thread = next_ts()
     started = {
         "type": "assistant_thread_started",
-        "assistant_thread": {"user_id": "U0000001", "channel_id": "D0000002", "thread_ts": thread, "context": {}},
+        "assistant_thread": {
+            "user_id": "U0000001",
+            "channel_id": "D0000002",
+            "thread_ts": thread,
+            "context": {},
+        },
         "event_ts": thread,
     }
     bot.event(started, "EvSTART1")

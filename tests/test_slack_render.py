@@ -15,14 +15,16 @@ from assistant.types import Answer, ArticleRef, Chunk, Filters, Passage, Quote, 
 
 REF = ArticleRef(
     "a1",
-    "Talks & <terms>: a \"hard\" (first) look",
+    'Talks & <terms>: a "hard" (first) look',
     "Wire & Co <Intl>",
     date(2022, 6, 16),
     'https://example.org/news/talks_(2022)?q="x y"&page=2|3',
 )
 
 
-def quote(text: str, n: int = 1, speaker: str | None = "John Kirby", ref: ArticleRef = REF) -> Quote:
+def quote(
+    text: str, n: int = 1, speaker: str | None = "John Kirby", ref: ArticleRef = REF
+) -> Quote:
     return Quote(text, ref, 10, 10 + len(text), speaker, 0.9, n)
 
 
@@ -42,7 +44,10 @@ def test_escape_handles_the_three_control_characters_once() -> None:
             'https://example.org/news/talks_(2022)?q="x y"&page=2|3',
             "https://example.org/news/talks_(2022)?q=%22x%20y%22&amp;page=2%7C3",
         ),
-        ("https://en.wikipedia.org/wiki/Kirby_(surname)", "https://en.wikipedia.org/wiki/Kirby_(surname)"),
+        (
+            "https://en.wikipedia.org/wiki/Kirby_(surname)",
+            "https://en.wikipedia.org/wiki/Kirby_(surname)",
+        ),
         ("https://x.org/it's<b>", "https://x.org/it's%3Cb%3E"),
         ("javascript:alert(1)", None),
         ("ftp://x.org/a", None),
@@ -56,7 +61,10 @@ def test_safe_url_keeps_parentheses_and_encodes_what_breaks_slack_links(
 
 
 def test_link_escapes_label_and_drops_unsafe_targets() -> None:
-    assert r.link("https://x.org/a_(b)", "A & B <c>|d") == "<https://x.org/a_(b)|A &amp; B &lt;c&gt;¦d>"
+    assert (
+        r.link("https://x.org/a_(b)", "A & B <c>|d")
+        == "<https://x.org/a_(b)|A &amp; B &lt;c&gt;¦d>"
+    )
     assert r.link("javascript:alert(1)", "x<y") == "x&lt;y"
     assert r.link(None, "plain") == "plain"
 
@@ -71,7 +79,7 @@ def test_quote_block_escapes_text_speaker_outlet_title_and_links_the_article() -
                 "text": "> “Russia &lt;must&gt; show intent &amp; resolve.”\n"
                 "> — *A &amp; B*, Wire &amp; Co &lt;Intl&gt;, 2022-06-16 · "
                 "<https://example.org/news/talks_(2022)?q=%22x%20y%22&amp;page=2%7C3"
-                "|Talks &amp; &lt;terms&gt;: a \"hard\" (first) look> [1]",
+                '|Talks &amp; &lt;terms&gt;: a "hard" (first) look> [1]',
             },
         }
     ]
@@ -79,10 +87,12 @@ def test_quote_block_escapes_text_speaker_outlet_title_and_links_the_article() -
 
 def test_article_link_template_points_at_the_web_chat_article_view() -> None:
     q = quote("Words.", speaker=None)
-    line = r.attribution(q, "http://127.0.0.1:7860/api/articles/{article_id}?start={start}&end={end}")
+    line = r.attribution(
+        q, "http://127.0.0.1:7860/api/articles/{article_id}?start={start}&end={end}"
+    )
     assert line == (
         "— Wire &amp; Co &lt;Intl&gt;, 2022-06-16 · <http://127.0.0.1:7860/api/articles/a1?"
-        "start=10&amp;end=16|Talks &amp; &lt;terms&gt;: a \"hard\" (first) look> [1]"
+        'start=10&amp;end=16|Talks &amp; &lt;terms&gt;: a "hard" (first) look> [1]'
     )
 
 
@@ -141,7 +151,10 @@ def test_abstention_says_the_sources_dont_say_and_lists_closest_passages() -> No
     blocks = msgs[0]["blocks"]
     assert msgs[0]["text"] == "The sources don't say."
     assert blocks[0]["text"]["text"] == "*The sources don't say.*"
-    assert blocks[2]["text"]["text"] == "• Some &amp; text &lt;here&gt;. (<https://x.org/a|A &lt;b&gt;>, Outlet)"
+    assert (
+        blocks[2]["text"]["text"]
+        == "• Some &amp; text &lt;here&gt;. (<https://x.org/a|A &lt;b&gt;>, Outlet)"
+    )
     assert blocks[3] == r.context("Scope: outlets: Outlet; since 2022-01-01")
 
 
@@ -168,7 +181,12 @@ def test_briefing_messages_have_a_header_key_points_and_positions() -> None:
         "text": {"type": "plain_text", "text": "Briefing: talks & terms", "emoji": False},
     }
     assert [b.get("text", {}).get("text", "")[:14] for b in blocks[1:7]] == [
-        "*Key points*", "> “Point one.”", "", "*Positions*", "*Russia*", "> “Russia says"
+        "*Key points*",
+        "> “Point one.”",
+        "",
+        "*Positions*",
+        "*Russia*",
+        "> “Russia says",
     ]
     assert msgs[0]["text"] == "Briefing: talks &amp; terms"
 
@@ -181,7 +199,10 @@ def test_draft_keeps_the_end_of_a_long_draft_within_the_limit() -> None:
 
 # --------------------------------------------------------------------------- small parsers
 def test_parse_brief_since() -> None:
-    assert parse_brief("talks with Russia since:2022-06-01") == ("talks with Russia", date(2022, 6, 1))
+    assert parse_brief("talks with Russia since:2022-06-01") == (
+        "talks with Russia",
+        date(2022, 6, 1),
+    )
     assert parse_brief("  talks  ") == ("talks", None)
     with pytest.raises(QuestionError, match="since:YYYY-MM-DD"):
         parse_brief("talks since:June")

@@ -165,7 +165,8 @@ def _passage_line(p: Passage, link_template: str | None) -> str:
         snippet = snippet[:200].rsplit(" ", 1)[0] + "…"
     src = link(article_url(p.ref, p.chunk.start, p.chunk.end, link_template), p.ref.title)
     where = ", ".join(
-        escape(x) for x in (p.ref.source, p.ref.published.isoformat() if p.ref.published else "")
+        escape(x)
+        for x in (p.ref.source, p.ref.published.isoformat() if p.ref.published else "")
         if x
     )
     return f"• {escape(snippet)} ({src}{', ' + where if where else ''})"
