@@ -25,6 +25,18 @@ from assistant.slackbot import Bot
 
 log = logging.getLogger("assistant.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
+# what the bot listens to and may do: slack/manifest.yml lists exactly these
+EVENTS = ("app_mention", "message", "assistant_thread_started", "assistant_thread_context_changed")
+COMMANDS = ("/ask", "/brief")
+SCOPES = (
+    "app_mentions:read",
+    "assistant:write",
+    "channels:history",
+    "chat:write",
+    "commands",
+    "groups:history",
+    "im:history",
+)
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
 
 
@@ -151,16 +163,15 @@ class SlackApp:
                 outcome,
             )
 
-        for name in ("app_mention", "message", "assistant_thread_started"):
+        for name in EVENTS:
             app.event(name)(event)
-        app.event("assistant_thread_context_changed")(lambda ack: ack())
 
         def command(ack: Any, body: dict[str, Any]) -> None:
             ack()
             log.info("command %s: %s", body.get("command"), bot.on_command(body))
 
-        app.command("/ask")(command)
-        app.command("/brief")(command)
+        for name in COMMANDS:
+            app.command(name)(command)
 
         def action(ack: Any, body: dict[str, Any]) -> None:
             ack()

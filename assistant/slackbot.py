@@ -145,6 +145,8 @@ class Bot:
         event_id = body.get("event_id") or ""
         if etype == "assistant_thread_started":
             return self._thread_started(event, event_id)
+        if etype == "assistant_thread_context_changed":
+            return "noted: the user is viewing another channel"
         if etype not in ("app_mention", "message"):
             return f"ignored {etype}"
         why = self._ignore(event)

@@ -258,3 +258,23 @@ def test_redact_filter_masks_secrets(caplog: pytest.LogCaptureFixture) -> None:
     rec = logging.LogRecord("x", logging.INFO, "f", 1, "token %s here", ("xoxb-secret-123",), None)
     assert Redact(["xoxb-secret-123"]).filter(rec)
     assert rec.getMessage() == "token [redacted] here"
+
+
+def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
+    import yaml
+
+    from assistant.slack import COMMANDS, EVENTS, SCOPES
+    from tests.conftest import ROOT
+
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {e.split(".")[0] for e in events} == set(EVENTS)
+    assert sorted(e for e in events if e.startswith("message.")) == [
+        "message.channels",
+        "message.groups",
+        "message.im",
+    ]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == list(COMMANDS)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
