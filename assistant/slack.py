@@ -1,8 +1,9 @@
 """The Slack front end: the only module that imports slack_bolt / slack_sdk.
 
 Thin on purpose: Bolt checks request signatures (HTTP mode), answers Slack's URL checks and
-drops the bot's own events; each listener acknowledges at once and hands the payload to
-:class:`assistant.slackbot.Bot`, which does the work on its own bounded pool. Two transports:
+drops the bot's own events; each listener hands the payload to
+:class:`assistant.slackbot.Bot` (which claims it and queues the work on its own bounded pool,
+in milliseconds) and acknowledges. Two transports:
 Socket Mode (``SLACK_APP_TOKEN``) and HTTP (``/slack/events`` on uvicorn).
 
 Tokens come from the environment only (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
@@ -15,6 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,26 +113,30 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level.upper())
 
 
+class _Counted(Executor):
+    """Bolt's listener executor, counted by the Bot so ``wait_idle`` includes the listeners."""
+
+    def __init__(self, bot: Bot, workers: int) -> None:
+        self.bot = bot
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-listener")
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return self.bot.defer(lambda: fn(*args, **kwargs), self.pool)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
 class SlackApp:
     """The Bolt app wired to a :class:`Bot`; serve it with :meth:`http` or :meth:`socket_mode`."""
 
     def __init__(self, assistant: Any, settings: Settings, env: SlackEnv) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         bolt = _bolt()
         from slack_sdk import WebClient
         from slack_sdk.webhook import WebhookClient
 
         self.env = env
         client = WebClient(token=env.bot_token, base_url=env.api_url, timeout=30)
-        self.app = bolt.App(
-            signing_secret=env.signing_secret or "socket-mode-unused",
-            client=client,
-            process_before_response=False,
-            # listeners only acknowledge and queue; the answers run on the Bot's pool
-            listener_executor=ThreadPoolExecutor(8, thread_name_prefix="slack-ack"),
-            logger=logging.getLogger("assistant.slack.bolt"),
-        )
         auth = client.auth_test()
 
         def respond(url: str, payload: dict[str, Any]) -> None:
@@ -146,15 +152,27 @@ class SlackApp:
             respond=respond,
         )
         self.bot.state.prune()
+        self.app = bolt.App(
+            signing_secret=env.signing_secret or "socket-mode-unused",
+            client=client,
+            process_before_response=False,
+            # listeners only claim and queue; the answers run on the Bot's own pool
+            listener_executor=_Counted(self.bot, 8),
+            logger=logging.getLogger("assistant.slack.bolt"),
+        )
         self._register()
 
     def _register(self) -> None:
         app, bot = self.app, self.bot
 
+        # Bolt acknowledges events at once and runs listeners on the counted executor; a
+        # listener claims and queues (milliseconds); answers run on the Bot's own pool
         def event(ack: Any, body: dict[str, Any], request: Any) -> None:
-            ack()
             retry = request.headers.get("x-slack-retry-num", [None])[0]
-            outcome = bot.on_event(body)
+            try:
+                outcome = bot.on_event(body)
+            finally:
+                ack()
             log.info(
                 "event %s %s%s: %s",
                 body.get("event_id", ""),
@@ -167,15 +185,20 @@ class SlackApp:
             app.event(name)(event)
 
         def command(ack: Any, body: dict[str, Any]) -> None:
-            ack()
-            log.info("command %s: %s", body.get("command"), bot.on_command(body))
+            try:
+                outcome = bot.on_command(body)
+            finally:
+                ack()
+            log.info("command %s: %s", body.get("command"), outcome)
 
         for name in COMMANDS:
             app.command(name)(command)
 
         def action(ack: Any, body: dict[str, Any]) -> None:
-            ack()
-            log.info("action: %s", bot.on_action(body))
+            try:
+                bot.on_action(body)
+            finally:
+                ack()
 
         from assistant.render.slack import HELPFUL, NOT_HELPFUL, SHARE
 
@@ -229,7 +252,9 @@ class SlackApp:
 
     def close(self) -> None:
         """Let the answers in progress finish."""
+        self.bot.wait_idle(60)
         self.bot.close()
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
 
 
 def run(

@@ -15,12 +15,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assistant.errors import AssistantError, EmptyStoreError, QuestionError
+from assistant.errors import EmptyStoreError, QuestionError
 from assistant.feedback import BotState
 from assistant.render import slack as render
 from assistant.settings import Settings
@@ -124,6 +124,7 @@ class Bot:
         self.respond = respond
         self.streaming = settings.slack_streaming
         self.pool = ThreadPoolExecutor(settings.slack_workers, thread_name_prefix="slack-answer")
+        self.quick = ThreadPoolExecutor(2, thread_name_prefix="slack-quick")
         self._slots = threading.BoundedSemaphore(settings.slack_workers + settings.slack_queue)
         self._pending = 0
         self._idle = threading.Condition()
@@ -131,6 +132,7 @@ class Bot:
     def close(self) -> None:
         """Finish the answers in progress and stop the workers."""
         self.pool.shutdown(wait=True)
+        self.quick.shutdown(wait=True)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every queued job is finished; False if ``timeout`` passed first."""
@@ -139,7 +141,7 @@ class Bot:
 
     # ------------------------------------------------------------------ events
     def on_event(self, body: dict[str, Any]) -> str:
-        """An Events API payload (already acknowledged); returns what was done, for the log."""
+        """An Events API payload: decide, claim and queue (quick); returns what was done."""
         event = body.get("event") or {}
         etype = event.get("type")
         event_id = body.get("event_id") or ""
@@ -191,22 +193,27 @@ class Bot:
 
     def _thread_started(self, event: dict[str, Any], event_id: str) -> str:
         thread = event.get("assistant_thread") or {}
-        if not self.state.claim(f"event:{event_id}"):
+        key = f"event:{event_id}"
+        if not self.state.claim(key):
             return "ignored: already handled"
-        try:
-            self.client.assistant_threads_setSuggestedPrompts(
-                channel_id=thread.get("channel_id", ""),
-                thread_ts=thread.get("thread_ts", ""),
-                title="Ask about the news: every answer is a verbatim, cited quote.",
-                prompts=[{"title": t, "message": m} for t, m in SUGGESTED_PROMPTS],
-            )
-        finally:
-            self.state.done(f"event:{event_id}")
+
+        def prompts() -> None:
+            try:
+                self.client.assistant_threads_setSuggestedPrompts(
+                    channel_id=thread.get("channel_id", ""),
+                    thread_ts=thread.get("thread_ts", ""),
+                    title="Ask about the news: every answer is a verbatim, cited quote.",
+                    prompts=[{"title": t, "message": m} for t, m in SUGGESTED_PROMPTS],
+                )
+            finally:
+                self.state.done(key)
+
+        self.defer(prompts)
         return "suggested prompts"
 
     # ------------------------------------------------------------------ commands
     def on_command(self, body: dict[str, Any]) -> str:
-        """``/ask`` and ``/brief`` (already acknowledged): answer ephemerally with Share."""
+        """``/ask`` and ``/brief``: queued, answered ephemerally with Share."""
         command = (body.get("command") or "").lstrip("/")
         text = body.get("text") or ""
         job = Job(
@@ -222,19 +229,26 @@ class Bot:
             try:
                 job.question, job.since = parse_brief(text)
             except QuestionError as e:
-                self._say(job, render.status_message(f"Sorry: {e}"))
+                msg = render.status_message(f"Sorry: {e}")
+                self.defer(lambda: self._say(job, msg))
                 return "bad /brief"
         if not job.question.strip():
             usage = (
                 "/brief <topic> [since:YYYY-MM-DD]" if job.kind == "brief" else "/ask <question>"
             )
-            self._say(job, render.status_message(f"Usage: {usage}"))
+            msg = render.status_message(f"Usage: {usage}")
+            self.defer(lambda: self._say(job, msg))
             return "usage"
         return self.submit(job)
 
     # ------------------------------------------------------------------ buttons
     def on_action(self, body: dict[str, Any]) -> str:
-        """Share and feedback buttons (already acknowledged)."""
+        """Share and feedback buttons: handled off the request thread."""
+        action = (body.get("actions") or [{}])[0]
+        self.defer(lambda: log.info("action: %s", self._action(body)))
+        return f"queued {action.get('action_id', '')}"
+
+    def _action(self, body: dict[str, Any]) -> str:
         action = (body.get("actions") or [{}])[0]
         action_id = action.get("action_id", "")
         answer_id = action.get("value", "")
@@ -274,12 +288,8 @@ class Bot:
     def submit(self, job: Job) -> str:
         """Queue a job on the worker pool; a polite 'busy' when the queue is full."""
         if not self._slots.acquire(blocking=False):
-            self._say(
-                job,
-                render.status_message(
-                    "I'm answering many questions right now; please ask again in a minute."
-                ),
-            )
+            busy = "I'm answering many questions right now; please ask again in a minute."
+            self.defer(lambda: self._say(job, render.status_message(busy)))
             if job.keys:
                 self.state.done(*job.keys)
             return "busy"
@@ -289,14 +299,29 @@ class Bot:
                 self.work(job)
             finally:
                 self._slots.release()
+
+        self.defer(run, self.pool)
+        return "queued"
+
+    def defer(self, fn: Callable[[], Any], pool: Executor | None = None) -> Future[None]:
+        """Run ``fn`` off the request thread (quick Web API calls on their own small pool).
+
+        Everything deferred is counted until it finishes, so :meth:`wait_idle` covers it.
+        """
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception:  # listeners and jobs log their own; this is the last resort
+                log.exception("a Slack task failed")
+            finally:
                 with self._idle:
                     self._pending -= 1
                     self._idle.notify_all()
 
         with self._idle:
             self._pending += 1
-        self.pool.submit(run)
-        return "queued"
+        return (pool or self.quick).submit(run)
 
     def work(self, job: Job) -> None:
         """Answer one job; errors become a short message in the thread, details in the log."""
@@ -309,14 +334,12 @@ class Bot:
                 self._ask(job)
         except (QuestionError, EmptyStoreError) as e:
             self._say(job, render.status_message(f"Sorry: {e}"))
-        except Exception as e:  # the user gets a short note; the log gets the details
+        except Exception:  # the user gets a short note; the log gets the details
             log.exception("answering %s in %s failed", job.kind, job.channel)
             try:
                 self._say(job, render.status_message(render.ERROR))
             except Exception:
                 log.exception("could not post the error message either")
-            if isinstance(e, AssistantError):
-                return
         finally:
             if job.keys:
                 self.state.done(*job.keys)

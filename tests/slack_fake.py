@@ -245,6 +245,25 @@ def next_ts() -> str:
     return f"1690000{next(_ids):03d}.000200"
 
 
+def post_signed(
+    url: str,
+    body: str,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST a body as Slack would (signed now, unless ``headers`` replace the signature)."""
+    h = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
+    return httpx.post(url, content=body, headers=h, timeout=10)
+
+
+def post_event(
+    url: str, event: dict[str, Any], event_id: str | None = None, **kw: Any
+) -> httpx.Response:
+    """POST an event in its ``event_callback`` envelope (a fresh event_id unless given)."""
+    body = json.dumps(event_body(event, event_id or f"Ev{next(_ids):06d}"))
+    return post_signed(url, body, **kw)
+
+
 @dataclass
 class Running:
     """The Slack app serving HTTP on 127.0.0.1."""
@@ -260,14 +279,12 @@ class Running:
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        h = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
-        return httpx.post(self.url, content=body, headers=h, timeout=10)
+        return post_signed(self.url, body, content_type, headers)
 
     def event(
         self, event: dict[str, Any], event_id: str | None = None, **kw: Any
     ) -> httpx.Response:
-        body = json.dumps(event_body(event, event_id or f"Ev{next(_ids):06d}"))
-        return self.post(body, **kw)
+        return post_event(self.url, event, event_id, **kw)
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -282,11 +299,11 @@ def start(assistant: Any, fake: FakeSlack, settings: Any) -> Running:
     server = app.http_server("127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = threading.Event()
+    pause = threading.Event()
     for _ in range(200):
         if server.started:
             break
-        deadline.wait(0.05)
+        pause.wait(0.05)
     assert server.started, "the Slack app's HTTP server did not start"
     return Running(app, server, thread, f"http://127.0.0.1:{port}/slack/events")
 

@@ -385,7 +385,6 @@ def test_cli_runs_the_http_bot_and_keeps_tokens_out_of_its_log(
     ]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        running = Running(None, None, threading.Thread(), f"http://127.0.0.1:{port}/slack/events")  # type: ignore[arg-type]
         import httpx
 
         for _ in range(300):
@@ -395,7 +394,8 @@ def test_cli_runs_the_http_bot_and_keeps_tokens_out_of_its_log(
             except httpx.HTTPError:
                 threading.Event().wait(0.1)
         ts = next_ts()
-        assert running.event(sf.mention(QUESTION, ts)).status_code == 200
+        url = f"http://127.0.0.1:{port}/slack/events"
+        assert sf.post_event(url, sf.mention(QUESTION, ts)).status_code == 200
         [call] = wait_posted(slack, thread_ts=ts)
     finally:
         proc.terminate()
