@@ -32,6 +32,7 @@ from assistant.errors import (
     LLMError,
     QuestionError,
 )
+from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
 from assistant.uploads import MAX_FILES, UploadRejected, Uploads, check_upload
@@ -328,7 +329,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             top=body.top,
             mode=body.mode,
         )
-        return JSONResponse(answer.to_json())
+        return JSONResponse(answer_json(answer))
 
     @app.get("/api/sources", tags=["library"], dependencies=guard)
     def sources() -> list[SourceOut]:

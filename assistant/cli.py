@@ -237,6 +237,8 @@ def ask(
     In LLM mode the model's draft streams to stderr as it arrives; the verified answer (quotes
     checked against the articles) follows on stdout. ``--json`` does not stream.
     """
+    from assistant.render.markdown import answer_json, answer_markdown
+
     a = _assistant()
     drafted = False
 
@@ -262,9 +264,9 @@ def ask(
         sys.stderr.write("\n\n")
         sys.stderr.flush()
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(answer.markdown))
+        out.print(Markdown(answer_markdown(answer)))
 
 
 @app.command()
@@ -278,6 +280,8 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
 ) -> None:
     """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    from assistant.render.markdown import briefing_json, briefing_markdown
+
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
@@ -286,15 +290,16 @@ def brief(
         sources=tuple(source or ()),
     )
     if as_json:
-        sys.stdout.write(json.dumps(b.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(b.markdown))
+        out.print(Markdown(briefing_markdown(b)))
 
 
 @app.command()
 @handle_errors
 def chat() -> None:
     """An interactive conversation in the terminal (follow-ups understood; Ctrl-D to quit)."""
+    from assistant.render.markdown import answer_markdown
     from assistant.types import Turn
 
     a = _assistant()
@@ -314,8 +319,9 @@ def chat() -> None:
             continue
         if answer.standalone_question != q:
             err.print(f"[dim](understood as: {answer.standalone_question})[/]")
-        out.print(Markdown(answer.markdown))
-        history.append(Turn(q, answer.markdown))
+        shown = answer_markdown(answer)
+        out.print(Markdown(shown))
+        history.append(Turn(q, shown))
 
 
 @app.command("eval")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.cache import LRU
 from assistant.errors import EmbeddingError
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -19,7 +19,12 @@ class Embedder(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One L2-normalised row per text."""
+        """One L2-normalised row per text; ``(0, dimension)`` for no texts."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """The width of the vectors."""
         ...
 
 
@@ -52,7 +57,7 @@ class SentenceEmbedder:
         self.cache_dir = cache_dir
         self._model: Any = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: LRU[str, np.ndarray] = LRU(20000)
 
     @property
     def name(self) -> str:
@@ -109,19 +114,23 @@ class SentenceEmbedder:
         return np.asarray(out, dtype=np.float32)
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
-        """Encode with a small LRU cache (questions and sentences seen again are free)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        """Encode with a thread-safe LRU cache (questions and sentences seen again are free)."""
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        for t in dict.fromkeys(texts):
+            v = self._cache.get(t)
+            if v is None:
+                missing.append(t)
+            else:
+                found[t] = v
         if missing:
             # short texts at question time: small length-sorted batches waste less on padding
             vecs = self.model.encode(missing, batch_size=8, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
             for t, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
-                self._cache[t] = v
-            while len(self._cache) > 20000:
-                self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts])
+                self._cache.put(t, v)
+                found[t] = v
+        return np.stack([found[t] for t in texts])
 
     @property
     def dimension(self) -> int:

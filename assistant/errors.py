@@ -44,3 +44,7 @@ class EmptyStoreError(AssistantError):
 
 class LLMError(AssistantError):
     """The configured LLM endpoint failed (down, timeout, bad key, ...)."""
+
+
+class LLMUnavailable(LLMError):
+    """The LLM endpoint is down, overloaded, erroring or silent: retried, then a fallback."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.embed import Embedder
 from assistant.sources import Failure, Reader, is_url
-from assistant.store import ChromaStore
+from assistant.store import Store
 from assistant.text import chunk_article
 from assistant.types import Article, Chunk
 
@@ -86,7 +86,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: Store,
         embedder: Embedder,
         reader: Reader,
         chunk_words: int = 120,
@@ -122,7 +122,7 @@ class Ingestor:
                 while (item := to_encode.get()) is not _STOP:
                     batch: Batch = item  # type: ignore[assignment]
                     texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
-                    vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
+                    vecs = self.embedder.embed(texts)
                     to_write.put((batch, vecs))
             except BaseException as e:  # surfaced in the caller's thread
                 errors.append(e)

@@ -150,7 +150,6 @@ class Answer:
     passages: tuple[Passage, ...]
     abstained: bool
     confidence: float
-    markdown: str
     standalone_question: str = ""
     filters: Filters = field(default_factory=Filters)
     mode: str = "extractive"
@@ -169,7 +168,6 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
             "fallback": self.fallback,
-            "answer": self.markdown,
             "quotes": [q.to_json() for q in self.quotes],
             "unverified": list(self.unverified),
             "filters": {
@@ -181,6 +179,35 @@ class Answer:
             "usage": dict(self.usage),
             "verification": dict(self.verification),
             "notice": self.notice,
+        }
+
+
+@dataclass(frozen=True)
+class Position:
+    """What one party (a country's side, or a named speaker) says on the topic."""
+
+    party: str
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A cited summary of a topic: key points and each party's positions, all quotes."""
+
+    topic: str
+    key_points: tuple[Quote, ...]
+    positions: tuple[Position, ...]
+    passages: tuple[Passage, ...]
+    filters: Filters
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "key_points": [q.to_json() for q in self.key_points],
+            "positions": [
+                {"party": p.party, "quotes": [q.to_json() for q in p.quotes]}
+                for p in self.positions
+            ],
         }
 
 

@@ -31,7 +31,7 @@ from assistant.webview import (
     PENDING_HTML,
     UI_DIR,
     Exchange,
-    answer_plain,
+    answer_text,
     chat_messages,
     empty_panel_html,
     error_html,
@@ -106,7 +106,7 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                 chat_messages(done),
                 done,
                 passages_html(answer, turn) or empty_panel_html(),
-                answer_plain(answer),
+                answer_text(answer),
             )
         except AssistantError as e:
             done = [*exchanges, Exchange(q, error=str(e))]
@@ -285,7 +285,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the JSON API under ``/api`` and ``/healthz``, the chat at ``/``."""
     assistant = assistant or Assistant(Settings())
     s = assistant.settings
-    _ = assistant.store.chunks  # open the store now: connecting from two requests at once races
+    assistant.store.open()  # now: connecting from two requests at once races
     uploads = Uploads(assistant)
     app = create_api(assistant, uploads)
     auth = (s.web_user, s.web_password) if s.web_user and s.web_password else None

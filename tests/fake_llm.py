@@ -7,7 +7,6 @@ and what crossed the wire. The fixtures ``llm_server`` and ``fake`` live in ``co
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -219,7 +218,7 @@ def running_fake_llm() -> Iterator[FakeLLM]:
 
 
 def with_llm(a: Any, fake: FakeLLM, **kw: Any) -> Any:
-    """The same assistant (store, model, caches) with the LLM settings pointed at ``fake``."""
+    """An assistant over the same store and model with its LLM settings pointed at ``fake``."""
     opts = {
         "llm_provider": "openai",
         "llm_model": "fake-gpt",
@@ -229,9 +228,9 @@ def with_llm(a: Any, fake: FakeLLM, **kw: Any) -> Any:
         "llm_max_retries": 2,
         **kw,
     }
-    b = copy.copy(a)
-    b.settings = a.settings.model_copy(update=opts)
-    return b
+    from assistant.service import Assistant
+
+    return Assistant(a.settings.model_copy(update=opts), embedder=a.embedder, store=a.store)
 
 
 # ------------------------------------------------------------------ a scripted "model"

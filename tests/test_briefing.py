@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from assistant.render.markdown import briefing_markdown
+
 
 def test_briefing_on_seed(seeded) -> None:  # type: ignore[no-untyped-def]
     b = seeded.brief("talks between Russia and the United States")
@@ -15,10 +17,10 @@ def test_briefing_on_seed(seeded) -> None:  # type: ignore[no-untyped-def]
     numbers = {(q.start, q.citation) for q in [*b.key_points,
                                                *(q for p in b.positions for q in p.quotes)]}
     assert len({s for s, _ in numbers}) == len(numbers)
-    assert b.markdown.startswith("## Briefing: talks between Russia and the United States")
-    assert "### Positions" in b.markdown and "**Russia**" in b.markdown
+    assert briefing_markdown(b).startswith("## Briefing: talks between Russia and the United States")
+    assert "### Positions" in briefing_markdown(b) and "**Russia**" in briefing_markdown(b)
 
 
 def test_briefing_on_unknown_topic(seeded) -> None:  # type: ignore[no-untyped-def]
     b = seeded.brief("football transfer market", sources=["CNN"])
-    assert b.key_points == () and "don't cover" in b.markdown
+    assert b.key_points == () and "don't cover" in briefing_markdown(b)

@@ -8,7 +8,6 @@ model and a real Chroma.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -19,10 +18,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import llm
-from assistant.answer.llm import UNVERIFIED_MARK, Source, check_reply
+from assistant.answer import chat
+from assistant.answer.citations import UNVERIFIED_MARK, Source, check_reply
 from assistant.errors import LLMError
 from assistant.prompts import fill, load_prompt, prompt, sections
+from assistant.render.markdown import answer_markdown
+from assistant.service import Assistant
 from assistant.types import ArticleRef, Chunk, Passage, Turn
 from tests.conftest import SEED, free_port, make_settings
 from tests.fake_llm import (
@@ -179,8 +180,8 @@ def test_correct_quotes_are_verified_with_exact_offsets(seeded, fake: FakeLLM) -
         "total_tokens": 366,
     }
     assert f"“{RUSSIA}”" in ans.text  # the article's own apostrophe restored
-    assert "**Sources**" in ans.markdown and "DEA News" in ans.markdown
-    assert f"> “{KIRBY}”" in ans.markdown
+    assert "**Sources**" in answer_markdown(ans) and "DEA News" in answer_markdown(ans)
+    assert f"> “{KIRBY}”" in answer_markdown(ans)
 
     (req,) = fake.requests
     body = req["body"]
@@ -233,9 +234,9 @@ def test_fabricated_quote_is_removed_and_listed(seeded, fake: FakeLLM) -> None: 
     assert ans.mode == "llm"
     assert ans.unverified == ("surrender all occupied territory first",)
     assert [q.text for q in ans.quotes] == [KIRBY]
-    assert "surrender all occupied territory" not in ans.markdown
+    assert "surrender all occupied territory" not in answer_markdown(ans)
     assert UNVERIFIED_MARK in ans.text
-    assert "1 quotation could not be found verbatim in the sources and was removed" in ans.markdown
+    assert "1 quotation could not be found verbatim in the sources and was removed" in answer_markdown(ans)
     assert ans.verification["quotes_unverified"] == 1
 
 
@@ -260,7 +261,7 @@ def test_answer_without_a_valid_citation_falls_back(seeded, fake: FakeLLM) -> No
     assert ans.fallback and ans.mode == "extractive"
     assert ans.quotes == plain.quotes and ans.quotes
     assert ans.notice.startswith("the LLM answer cited no source")
-    assert ans.markdown.startswith("_the LLM answer cited no source")
+    assert answer_markdown(ans).startswith("_the LLM answer cited no source")
     assert ans.verification["citations_fixed"] == 2 and ans.usage["total_tokens"] == 366
 
 
@@ -318,7 +319,7 @@ def test_instructions_inside_sources_are_delimited_data(
     else:
         assert not any("PWNED" in q.text for q in ans.quotes)
         assert ans.unverified == ("PWNED, Russia requires nothing at all",)
-        assert "PWNED, Russia requires nothing" not in ans.markdown
+        assert "PWNED, Russia requires nothing" not in answer_markdown(ans)
 
 
 # ------------------------------------------------------------------ (e) (f) failures
@@ -328,8 +329,8 @@ def test_server_errors_are_retried_then_fall_back(seeded, fake: FakeLLM) -> None
     assert len(fake.requests) == 3
     assert ans.fallback and ans.mode == "extractive" and ans.quotes
     assert "failed with HTTP 500 (the server said: overloaded)" in ans.notice
-    assert ans.markdown.startswith("_the LLM answer failed:")
-    assert "showing the answer chosen without the LLM" in ans.markdown
+    assert answer_markdown(ans).startswith("_the LLM answer failed:")
+    assert "showing the answer chosen without the LLM" in answer_markdown(ans)
 
 
 def test_a_failure_then_success_is_retried(seeded, fake: FakeLLM) -> None:  # type: ignore[no-untyped-def]
@@ -352,8 +353,7 @@ def test_a_silent_server_times_out_and_falls_back(seeded, fake: FakeLLM, stream:
 
 
 def test_an_endpoint_that_is_down_falls_back(seeded) -> None:  # type: ignore[no-untyped-def]
-    a = copy.copy(seeded)
-    a.settings = seeded.settings.model_copy(
+    settings = seeded.settings.model_copy(
         update={
             "llm_provider": "openai",
             "llm_base_url": f"http://127.0.0.1:{free_port()}/v1",
@@ -361,6 +361,7 @@ def test_an_endpoint_that_is_down_falls_back(seeded) -> None:  # type: ignore[no
             "llm_max_retries": 0,
         }
     )
+    a = Assistant(settings, embedder=seeded.embedder, store=seeded.store)
     ans = a.ask(QUESTION, top=5)
     assert ans.fallback and "cannot reach the LLM endpoint" in ans.notice
     assert "is the server running?" in ans.notice
@@ -392,11 +393,11 @@ def test_a_missing_extra_names_the_install_command(
     import sys
 
     monkeypatch.setitem(sys.modules, "langchain_openai", None)
-    llm._cached_model.cache_clear()
+    chat._cached_model.cache_clear()
     s = make_settings(tmp_path, llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1")
     with pytest.raises(LLMError, match=r"pip install 'briefing-assistant\[openai\]'"):
-        llm.chat_model(s)
-    llm._cached_model.cache_clear()
+        chat.chat_model(s)
+    chat._cached_model.cache_clear()
 
 
 # ------------------------------------------------------------------ follow-ups, Ollama

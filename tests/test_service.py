@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from assistant.errors import EmptyStoreError, QuestionError
+from assistant.render.markdown import answer_json, answer_markdown
 from assistant.types import AnswerEvent, StatusEvent, TokenEvent, Turn
 
 
@@ -33,7 +34,7 @@ def test_design_question_leads_with_russian_conditions(seeded) -> None:  # type:
     )
     assert all("Kirby" not in (q.speaker or "") for q in ans.quotes[:2])
     check_verbatim(seeded, ans)
-    assert "> — Officials from the Russian side, *DEA News* [1]" in ans.markdown
+    assert "> — Officials from the Russian side, *DEA News* [1]" in answer_markdown(ans)
 
 
 def test_kirby_question_is_attributed_to_kirby(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -50,14 +51,14 @@ def test_kirby_question_is_attributed_to_kirby(seeded) -> None:  # type: ignore[
 def test_unrelated_question_abstains(seeded, question: str) -> None:  # type: ignore[no-untyped-def]
     ans = seeded.ask(question)
     assert ans.abstained and not ans.quotes
-    assert ans.markdown.startswith("**The sources don't answer this.**")
-    assert "Closest passages" in ans.markdown
+    assert answer_markdown(ans).startswith("**The sources don't answer this.**")
+    assert "Closest passages" in answer_markdown(ans)
 
 
 def test_follow_up_is_resolved(seeded) -> None:  # type: ignore[no-untyped-def]
     first = seeded.ask("What does Russia require before talks?")
     ans = seeded.ask(
-        "And what did Klimov say about that?", history=[Turn(first.question, first.markdown)]
+        "And what did Klimov say about that?", history=[Turn(first.question, answer_markdown(first))]
     )
     assert ans.standalone_question == (
         "What did Klimov say about that (about: What does Russia require before talks)?"
@@ -97,7 +98,7 @@ def test_empty_store(fresh) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_json_shape(seeded) -> None:  # type: ignore[no-untyped-def]
-    data = seeded.ask("What does Russia require before talks?").to_json()
+    data = answer_json(seeded.ask("What does Russia require before talks?"))
     assert {"question", "abstained", "answer", "quotes", "mode"} <= set(data)
     q = data["quotes"][0]
     assert {

@@ -88,8 +88,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[
     from assistant.service import Assistant
     from assistant.web import build_app
 
-    assistant = Assistant(make_settings(tmp_path_factory.mktemp("web") / "data"))
-    assistant.embedder = embedder
+    assistant = Assistant(make_settings(tmp_path_factory.mktemp("web") / "data"), embedder=embedder)
     assert assistant.ingest([str(CORPUS)]).added == 1
     with serve_in_thread(build_app(assistant)) as url:
         yield assistant, url
