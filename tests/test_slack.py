@@ -84,8 +84,8 @@ def test_mention_is_answered_in_its_thread_with_exact_blocks(
     assert first == (
         f"> “{RUSSIA_QUOTE} This framing highlights a mutual interest in ending the hostilities, "
         "but with an emphasis on terms that Russia views as essential for stability and safety "
-        "in the region.”\n> — *Officials from the Russian side*, DEA News · White House says "
-        "conditions for talks with Russia are not yet in place [1]"
+        "in the region.”\n> — *Officials from the Russian side* · White House says "
+        "conditions for talks with Russia are not yet in place — DEA News [1]"
     )
     assert [e["action_id"] for e in call.args["blocks"][-1]["elements"]] == [
         "feedback_helpful",

@@ -29,7 +29,7 @@ def quote(
 
 
 def answer(quotes: list[Quote], **kw: object) -> Answer:
-    return Answer("q?", tuple(quotes), (), False, 0.9, "", **kw)  # type: ignore[arg-type]
+    return Answer("q?", tuple(quotes), (), False, 0.9, **kw)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- escaping, links
@@ -77,9 +77,10 @@ def test_quote_block_escapes_text_speaker_outlet_title_and_links_the_article() -
             "text": {
                 "type": "mrkdwn",
                 "text": "> “Russia &lt;must&gt; show intent &amp; resolve.”\n"
-                "> — *A &amp; B*, Wire &amp; Co &lt;Intl&gt;, 2022-06-16 · "
+                "> — *A &amp; B* · "
                 "<https://example.org/news/talks_(2022)?q=%22x%20y%22&amp;page=2%7C3"
-                '|Talks &amp; &lt;terms&gt;: a "hard" (first) look> [1]',
+                '|Talks &amp; &lt;terms&gt;: a "hard" (first) look — Wire &amp; Co &lt;Intl&gt;, '
+                "2022-06-16> [1]",
             },
         }
     ]
@@ -91,8 +92,8 @@ def test_article_link_template_points_at_the_web_chat_article_view() -> None:
         q, "http://127.0.0.1:7860/api/articles/{article_id}?start={start}&end={end}"
     )
     assert line == (
-        "— Wire &amp; Co &lt;Intl&gt;, 2022-06-16 · <http://127.0.0.1:7860/api/articles/a1?"
-        'start=10&amp;end=16|Talks &amp; &lt;terms&gt;: a "hard" (first) look> [1]'
+        "— <http://127.0.0.1:7860/api/articles/a1?start=10&amp;end=16|Talks &amp; &lt;terms&gt;: "
+        'a "hard" (first) look — Wire &amp; Co &lt;Intl&gt;, 2022-06-16> [1]'
     )
 
 
@@ -113,7 +114,7 @@ def test_a_long_quote_is_split_into_sections_of_at_most_3000_characters() -> Non
     # nothing lost or cut inside a word or an escape
     body = " ".join(t.split("\n")[0].removeprefix("> ") for t in texts[:-1])
     assert body == "“" + r.escape(text) + "”"
-    assert texts[-1].endswith("look> [1]")
+    assert texts[-1].endswith("2022-06-16> [1]")
 
 
 def test_more_than_50_blocks_go_to_further_messages_buttons_on_the_last() -> None:
@@ -146,14 +147,14 @@ def test_header_and_section_limits() -> None:
 def test_abstention_says_the_sources_dont_say_and_lists_closest_passages() -> None:
     ref = ArticleRef("a2", "A <b>", "Outlet", None, "https://x.org/a")
     p = Passage(Chunk("c", "a2", 0, 0, 20, "Some & text <here>."), ref, 0.1)
-    a = Answer("q?", (), (p,), True, 0.1, "", filters=Filters(("Outlet",), date(2022, 1, 1)))
+    a = Answer("q?", (), (p,), True, 0.1, filters=Filters(("Outlet",), date(2022, 1, 1)))
     msgs = r.answer_messages(a, "ans3")
     blocks = msgs[0]["blocks"]
     assert msgs[0]["text"] == "The sources don't say."
     assert blocks[0]["text"]["text"] == "*The sources don't say.*"
     assert (
         blocks[2]["text"]["text"]
-        == "• Some &amp; text &lt;here&gt;. (<https://x.org/a|A &lt;b&gt;>, Outlet)"
+        == "• Some &amp; text &lt;here&gt;. (<https://x.org/a|A &lt;b&gt; — Outlet>)"
     )
     assert blocks[3] == r.context("Scope: outlets: Outlet; since 2022-01-01")
 
@@ -278,3 +279,13 @@ def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == list(COMMANDS)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_llm_answer_lists_the_passages_its_prose_cites() -> None:
+    refs = [
+        ArticleRef(f"a{i}", f"T{i}", "Wire", date(2022, 6, i), f"https://x.org/{i}") for i in (1, 2)
+    ]
+    ps = tuple(Passage(Chunk(f"c{i}", f"a{i}", 0, 0, 5, "Text."), refs[i - 1], 1.0) for i in (1, 2))
+    a = Answer("q?", (), ps, False, 0.9, text="Only the second says so [2].", mode="llm")
+    blocks = r.answer_blocks(a)
+    assert blocks[-1] == r.context("Sources: [2] <https://x.org/2|T2 — Wire, 2022-06-02>")

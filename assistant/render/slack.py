@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote as _pct
 
+from assistant.render.cite import answer_sources, cite, is_llm
 from assistant.types import Answer, ArticleRef, Passage, Quote
 
 Block = dict[str, Any]
@@ -128,15 +129,11 @@ def header(text: str) -> Block:
 
 # --------------------------------------------------------------------------- quotes
 def attribution(q: Quote, link_template: str | None = None) -> str:
-    """'— *Speaker*, Outlet, 2022-06-16 · <url|Title> [1]' (escaped mrkdwn)."""
-    ref = q.ref
-    who = f"*{escape(q.speaker)}*, " if q.speaker else ""
-    where = ", ".join(
-        escape(x) for x in (ref.source, ref.published.isoformat() if ref.published else "") if x
-    )
-    title = link(article_url(ref, q.start, q.end, link_template), ref.title or ref.article_id)
+    """'— *Speaker* · <url|Title — Outlet, 2022-06-16> [1]' (escaped mrkdwn)."""
+    who = f"*{escape(q.speaker)}* · " if q.speaker else ""
+    src = link(article_url(q.ref, q.start, q.end, link_template), cite(q.ref))
     also = f" (also in {len(q.also_in)} other outlet(s))" if q.also_in else ""
-    return f"— {who}{where} · {title} [{q.citation}]{also}"
+    return f"— {who}{src} [{q.citation}]{also}"
 
 
 def quote_blocks(q: Quote, link_template: str | None = None) -> list[Block]:
@@ -163,13 +160,16 @@ def _passage_line(p: Passage, link_template: str | None) -> str:
     snippet = " ".join(p.chunk.text.split())
     if len(snippet) > 200:
         snippet = snippet[:200].rsplit(" ", 1)[0] + "…"
-    src = link(article_url(p.ref, p.chunk.start, p.chunk.end, link_template), p.ref.title)
-    where = ", ".join(
-        escape(x)
-        for x in (p.ref.source, p.ref.published.isoformat() if p.ref.published else "")
-        if x
+    src = link(article_url(p.ref, p.chunk.start, p.chunk.end, link_template), cite(p.ref))
+    return f"• {escape(snippet)} ({src})"
+
+
+def sources_line(answer: Answer, link_template: str | None = None) -> str:
+    """An LLM answer's cited sources: '[2] <url|Title — Outlet, date> · [4] ...'."""
+    return " · ".join(
+        f"[{e.number}] {link(article_url(e.ref, e.start, e.end, link_template), cite(e.ref))}"
+        for e in answer_sources(answer)
     )
-    return f"• {escape(snippet)} ({src}{', ' + where if where else ''})"
 
 
 def _scope_line(answer: Answer) -> str:
@@ -199,6 +199,8 @@ def answer_blocks(answer: Answer, link_template: str | None = None) -> list[Bloc
             blocks.extend(section(prose(piece)) for piece in _words(answer.text, SECTION_CHARS))
         for q in answer.quotes:
             blocks.extend(quote_blocks(q, link_template))
+        if is_llm(answer) and answer_sources(answer):
+            blocks.append(context(("Sources: " + sources_line(answer, link_template))[:SECTION_CHARS]))
     notes = [n for n in (escape(answer.notice) if answer.notice else "", _scope_line(answer)) if n]
     if answer.unverified:
         notes.append(
