@@ -214,6 +214,8 @@ class Bot:
     # ------------------------------------------------------------------ commands
     def on_command(self, body: dict[str, Any]) -> str:
         """``/ask`` and ``/brief``: queued, answered ephemerally with Share."""
+        if not self._first(body):
+            return "ignored: replayed (trigger_id seen before)"
         command = (body.get("command") or "").lstrip("/")
         text = body.get("text") or ""
         job = Job(
@@ -244,9 +246,22 @@ class Bot:
     # ------------------------------------------------------------------ buttons
     def on_action(self, body: dict[str, Any]) -> str:
         """Share and feedback buttons: handled off the request thread."""
+        if not self._first(body):
+            return "ignored: replayed (trigger_id seen before)"
         action = (body.get("actions") or [{}])[0]
         self.defer(lambda: log.info("action: %s", self._action(body)))
         return f"queued {action.get('action_id', '')}"
+
+    def _first(self, body: dict[str, Any]) -> bool:
+        """Whether this interaction is new: each has its own trigger_id; a replay reuses it."""
+        trigger = body.get("trigger_id")
+        if not trigger:
+            return True
+        key = f"trigger:{trigger}"
+        if not self.state.claim(key):
+            return False
+        self.state.done(key)
+        return True
 
     def _action(self, body: dict[str, Any]) -> str:
         action = (body.get("actions") or [{}])[0]

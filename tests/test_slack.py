@@ -157,9 +157,13 @@ def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(
     sentinel(bot, slack)
     assert posted(slack, thread_ts=ts) == []
     assert slack.of("chat.postEphemeral") == []
-    # a fresh signature on the same (genuine) payload is answered
-    assert bot.post(body).status_code == 200
+    # a fresh signature on the same (genuine) payload is answered; replaying it is not
+    headers = sf.sign(body)
+    assert bot.post(body, headers=headers).status_code == 200
     wait_posted(slack, thread_ts=ts)
+    assert bot.post(body, headers=headers).status_code == 200
+    sentinel(bot, slack)
+    assert len(posted(slack, thread_ts=ts)) == 1
 
 
 def test_url_verification_challenge(bot: Running) -> None:

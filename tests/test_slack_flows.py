@@ -5,6 +5,7 @@ WebSocket server, 50 mentions at once, and tokens kept out of the logs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from tests.slack_fake import (
 )
 
 FORM = "application/x-www-form-urlencoded"
+_triggers = itertools.count(1)
 RUSSIA = "conditions that ensure a credible path to peace, including guarantees and verification"
 
 
@@ -77,7 +79,7 @@ def command(name: str, text: str, response_url: str = "", user: str = "U0000002"
             "command": name,
             "text": text,
             "response_url": response_url,
-            "trigger_id": "1337.42.abcd",
+            "trigger_id": f"1337.{next(_triggers)}.abcd",
         }
     )
 
@@ -91,7 +93,7 @@ def click(action_id: str, aid: str, user: str, response: str) -> str:
         "user": {"id": user},
         "channel": {"id": "C0000001"},
         "container": {"type": "message", "channel_id": "C0000001", "is_ephemeral": True},
-        "trigger_id": "1337.43.abcd",
+        "trigger_id": f"1337.{next(_triggers)}.abcd",
         "response_url": response,
         "actions": [
             {
@@ -159,6 +161,23 @@ def test_ask_command_is_ephemeral_then_shared_then_rated(
         (aid, QUESTION, "U0000004", "not_helpful"),
     ]
     assert [q["text"] for q in rows[0]["quotes"]] == [q.text for q in answer.quotes]
+
+
+def test_a_replayed_command_or_click_is_not_acted_on_twice(bot: Running, slack: FakeSlack) -> None:
+    body = command("/ask", QUESTION, f"{slack.url}/response/replay")
+    headers = sf.sign(body)
+    assert bot.post(body, FORM, headers).status_code == 200
+    [eph] = ephemerals(slack)
+    assert (
+        bot.post(body, FORM, headers).status_code == 200
+    )  # the same request, captured and re-sent
+    vote = click(render.HELPFUL, answer_id(eph), "U0000005", f"{slack.url}/response/vote")
+    vote_headers = sf.sign(vote)
+    assert bot.post(vote, FORM, vote_headers).status_code == 200
+    assert bot.post(vote, FORM, vote_headers).status_code == 200
+    assert bot.app.bot.wait_idle(60)
+    assert len(slack.of("chat.postEphemeral")) == 1
+    assert [c.args["path"] for c in slack.of("response_url")] == ["/response/vote"]
 
 
 def test_brief_command_with_and_without_since(bot: Running, slack: FakeSlack, seeded: Any) -> None:
