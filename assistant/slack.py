@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -265,8 +266,14 @@ def run(
 
     env = SlackEnv.from_env(socket_mode=not http)
     configure_logging(log_level, env.secrets())
+    if http:
+        _check_port(host, port)
     settings = Settings()
-    slack = SlackApp(Assistant(settings), settings, env)
+    assistant = Assistant(settings)
+    slack = SlackApp(assistant, settings, env)
+    threading.Thread(  # load the embedding model now, not on the first question
+        target=lambda: assistant.embedder.embed_cached(["warm up"]), daemon=True
+    ).start()
     try:
         if http:
             log.info("serving Slack events on http://%s:%d/slack/events", host, port)
@@ -276,3 +283,15 @@ def run(
             slack.socket_mode().start()
     finally:
         slack.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, port))
+    except OSError as e:
+        raise ConfigError(
+            f"cannot serve on {host}:{port} ({e.strerror}); pick another --port"
+        ) from None

@@ -166,6 +166,12 @@ def test_forged_missing_and_stale_signatures_get_401_and_do_nothing(
     assert len(posted(slack, thread_ts=ts)) == 1
 
 
+def test_an_oversized_body_is_refused_before_anything_reads_it(bot: Running) -> None:
+    body = json.dumps({"type": "event_callback", "pad": "x" * (1024 * 1024)})
+    r = bot.post(body)
+    assert (r.status_code, r.text) == (413, "payload too large")
+
+
 def test_url_verification_challenge(bot: Running) -> None:
     body = json.dumps(
         {

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -443,6 +444,14 @@ def test_missing_tokens_and_missing_extra_are_clear_errors(monkeypatch: pytest.M
     out = CliRunner().invoke(app, ["slack"])
     assert "Socket Mode needs SLACK_APP_TOKEN" in " ".join(out.output.split())
     assert BOT_TOKEN not in out.output
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = CliRunner().invoke(app, ["slack", "--http", "--port", str(port)])
+    assert out.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in " ".join(out.output.split())
     monkeypatch.setitem(sys.modules, "slack_bolt", None)
     with pytest.raises(ConfigError, match=r"pip install 'briefing-assistant\[slack\]'"):
         _bolt()
