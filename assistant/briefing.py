@@ -26,8 +26,14 @@ def build_briefing(
     max_parties: int = 5,
     per_party: int = 2,
     min_similarity: float = 0.3,
+    min_point_similarity: float = 0.2,
 ) -> Briefing:
-    """Pick diverse, relevant key points and group attributed statements by party."""
+    """Pick diverse, relevant key points and group attributed statements by party.
+
+    A key point must mean something close to the topic (``min_point_similarity``, cosine),
+    a position a little closer (``min_similarity``); a topic the articles do not cover gets
+    no key points, and the briefing says so.
+    """
     q = extractive.analyse(topic)
     cands = extractive.candidates(passages, texts, cache, max_passages=len(passages))
     extractive.score(q, cands, embed, extractive.Weights(side=0.0, speaker=0.0))
@@ -35,9 +41,11 @@ def build_briefing(
     vecs = embed([c.text for c in ranked]) if ranked else np.zeros((0, 0))  # none to compare
     # key points: relevant and different from each other (max marginal relevance)
     points: list[int] = []
-    for i, _c in enumerate(ranked):
+    for i, c in enumerate(ranked):
         if len(points) >= max_points:
             break
+        if c.features.get("semantic", 0.0) < min_point_similarity:
+            continue
         if all(float(vecs[i] @ vecs[j]) < 0.8 for j in points):
             points.append(i)
     # positions: attributed statements grouped by party, best first

@@ -106,6 +106,7 @@ def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]
         progress.update(
             task,
             completed=done,
+            total=report.total,
             rate=f"{report.chunks} chunks · {done / dt:.1f} art/s · {report.chunks / dt:.1f} ch/s",
         )
 
@@ -121,10 +122,8 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add articles to the store (incremental: unchanged articles are skipped)."""
-    from assistant.ingest import estimate_total
-
     a = _assistant()
-    progress, update = ingest_progress(estimate_total(targets, a.reader))
+    progress, update = ingest_progress(None)  # the report brings the total
     with progress:
         report = a.ingest(targets, prune=prune, progress=update, force=force)
     if as_json:
@@ -336,17 +335,28 @@ def eval_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
 ) -> None:
     """Run a benchmark and print its metrics (see docs/evaluation.md)."""
-    from assistant.evaluate import run_eval
+    from assistant.evaluate import check_inputs, eval_settings, run_eval
+    from assistant.service import Assistant
 
-    metrics = run_eval(
-        benchmark,
-        corpus=corpus,
-        questions=questions,
-        output=output,
-        limit=limit,
-        use_dates=not no_dates,
-        console=err,
-    )
+    check_inputs(benchmark, questions, corpus)
+    settings = Settings()
+    a = Assistant(eval_settings(settings, corpus) if corpus else settings)
+    if corpus is not None:  # the corpus gets its own store, reused while unchanged
+        ingesting, on_ingest = ingest_progress(None)
+        with ingesting:
+            a.ingest([str(corpus)], progress=on_ingest)
+    bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=err)
+    task = bar.add_task("eval", total=None)
+    with bar:
+        metrics = run_eval(
+            benchmark,
+            a,
+            questions=questions,
+            output=output,
+            limit=limit,
+            use_dates=not no_dates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if as_json:
         sys.stdout.write(json.dumps(metrics) + "\n")
     else:

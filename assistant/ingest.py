@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.sources import Failure, Reader, is_url
+from assistant.sources import (
+    FEED_EXT,
+    JSON_EXT,
+    JSON_LINES_EXT,
+    Failure,
+    Reader,
+    is_url,
+    suffix,
+)
 from assistant.store import Store
 from assistant.text import chunk_article
 from assistant.types import Article, Chunk
@@ -69,12 +77,12 @@ def estimate_total(targets: Iterable[str], reader: Reader) -> int | None:
     """How many articles the targets hold, cheaply (None when unknown, e.g. feeds)."""
     total = 0
     for f in reader.files(targets):
-        name = f.name.lower()
-        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-            opener = gzip.open if name.endswith(".gz") else open
+        ext = suffix(f)
+        if ext in JSON_LINES_EXT:
+            opener = gzip.open if f.name.lower().endswith(".gz") else open
             with opener(f, "rb") as fh:
                 total += sum(1 for line in fh if line.strip())
-        elif name.endswith((".rss", ".atom", ".xml", ".json")):
+        elif ext in FEED_EXT or ext in JSON_EXT:  # many articles, uncounted
             return None
         else:
             total += 1

@@ -154,6 +154,26 @@ class Assistant:
         fused = fuse(dense, lexical, self.fusion, ref_date)
         return collapse_duplicates(fused[: k * 3])[:k]
 
+    def search(
+        self,
+        query: str,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int | None = None,
+    ) -> list[Passage]:
+        """Passages for a query with the filters and date phrases ``ask`` applies.
+
+        Raises:
+            QuestionError: The query is empty, too long or not in a Latin script.
+            EmptyStoreError: Nothing is ingested yet.
+        """
+        query = self._check_question(query)
+        self._check_store()
+        text, filters = self._scope(query, as_of, since, until, sources)
+        return self.retrieve(text, filters, top, ref_date=as_of)
+
     def dense(
         self, vec: Any, lex: LexicalIndex, filters: Filters | None
     ) -> list[tuple[Any, Any, float]]:

@@ -28,9 +28,12 @@ from assistant.types import Article
 TEXT_EXT = {".txt", ".md", ".markdown"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
 FEED_EXT = {".rss", ".atom", ".xml"}
-JSON_EXT = {".json", ".jsonl", ".ndjson"}
+JSON_LINES_EXT = {".jsonl", ".ndjson"}  # one article per line
+JSON_EXT = {".json"} | JSON_LINES_EXT
 PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | FEED_EXT | JSON_EXT | PDF_EXT
+#: The one list of file names the reader takes (``.gz`` only for JSON), for uploads and pages.
+SUFFIXES = tuple(sorted(SUPPORTED)) + tuple(f"{e}.gz" for e in sorted(JSON_EXT))
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 USER_AGENT = "BriefingAssistant/0.1 (+https://localhost)"
 
@@ -148,7 +151,7 @@ class Reader:
             path = Path(t)
             if path.is_dir():
                 for f in sorted(path.rglob("*")):
-                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED:
+                    if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED:
                         yield from self.read_file(f)
             elif path.exists():
                 yield from self.read_file(path)
@@ -166,7 +169,7 @@ class Reader:
                 out += [
                     f
                     for f in sorted(path.rglob("*"))
-                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED
+                    if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED
                 ]
             elif path.exists():
                 out.append(path)
@@ -179,12 +182,12 @@ class Reader:
             size = path.stat().st_size
             if size == 0:
                 raise IngestError(f"{origin}: empty file")
-            if size > self.max_bytes and _suffix(path) not in JSON_EXT:
+            if size > self.max_bytes and suffix(path) not in JSON_EXT:
                 raise IngestError(
                     f"{origin}: {size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB "
                     "limit; raise ASSISTANT_MAX_FILE_MB to ingest it"
                 )
-            ext = _suffix(path)
+            ext = suffix(path)
             if ext in JSON_EXT:
                 yield from self._read_json(path)
                 return
@@ -343,7 +346,8 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _suffix(path: Path) -> str:
+def suffix(path: Path) -> str:
+    """The file type that decides how a file is read ('.jsonl' for 'x.jsonl.gz')."""
     name = path.name.lower()
     if name.endswith(".gz"):
         name = name[:-3]

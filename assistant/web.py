@@ -21,6 +21,7 @@ import gradio as gr
 from assistant.api import create_api, require_auth_off_loopback
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import IngestReport
+from assistant.resources import data_file
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.types import AnswerEvent, TokenEvent
@@ -29,7 +30,6 @@ from assistant.webview import (
     EXAMPLES,
     MODES,
     PENDING_HTML,
-    UI_DIR,
     Exchange,
     answer_text,
     chat_messages,
@@ -298,7 +298,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
         max_file_size=uploads.limit_bytes,
         footer_links=[],
         run_history=False,
-        css_paths=[UI_DIR / "style.css"],
+        css_paths=[data_file("ui", "style.css")],
         theme=gr.themes.Soft(),
         ssr_mode=False,
         mcp_server=False,

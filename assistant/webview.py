@@ -18,7 +18,6 @@ from assistant.errors import QuestionError
 from assistant.ingest import IngestReport
 from assistant.render.html import (
     PENDING_HTML,
-    UI_DIR,
     answer_html,
     error_html,
     question_html,
@@ -35,7 +34,6 @@ from assistant.types import Answer, Article, Passage, Turn
 
 __all__ = [
     "PENDING_HTML",
-    "UI_DIR",
     "answer_html",
     "answer_text",
     "error_html",

@@ -196,8 +196,10 @@ def test_hostile_article_and_question_render_as_text(
     assert XSS in page.locator("#sources-panel .source-title").inner_text()
     assert IMG in page.locator("#sources-panel .source-meta").inner_text()
     page.get_by_text(XSS).first.wait_for()
-    page.wait_for_timeout(300)
-    assert page.locator("script:has-text('alert(1)'), img[src='x']").count() == 0
+    # the hostile markup is on the page as text, so no element exists that could run (a
+    # script runs, and an <img> fails, only once it is an element: nothing to wait for)
+    assert page.locator("#chat script, #sources-panel script").count() == 0
+    assert page.locator("#chat [onerror], #sources-panel [onerror], img[src='x']").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
@@ -216,18 +218,29 @@ def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
     assert page.locator("#sources-panel .empty").count() == 1
 
 
+TRAM_ARTICLE = """---
+title: Harbour tram line opens in June
+source: Bay Courier
+published: 2024-05-02
+---
+Transport director Ana Silva said the harbour tram line will open to passengers in June after \
+the last safety tests. Silva added that trams will run every eight minutes at peak hours.
+"""
+
+
 def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_path: Path) -> None:
-    (tmp_path / "ferry.md").write_bytes(NEW_ARTICLE)
-    served[0].ingest([str(tmp_path / "ferry.md")])  # may already be there from the upload test
+    """Its own article and outlet: no other test's upload is needed or in the way."""
+    (tmp_path / "tram.md").write_text(TRAM_ARTICLE, encoding="utf-8")
+    assert served[0].ingest([str(tmp_path / "tram.md")]).added == 1
     page.reload()
     page.locator("#filters").get_by_text("Filters").click()
     page.locator("#outlets input").click()
-    page.get_by_role("option", name="Harbor Gazette").click()
+    page.get_by_role("option", name="Bay Courier").click()
     page.keyboard.press("Escape")
-    question = "When will the new ferry terminal open?"
+    question = "When will the harbour tram line open?"
     answer = ask(page, question)
-    assert "Harbor Gazette" in answer.inner_text() and "DEA News" not in answer.inner_text()
-    page.locator("#until input.time").fill("2024-03-01")  # the ferry story is from 2024-03-02
+    assert "Bay Courier" in answer.inner_text() and "DEA News" not in answer.inner_text()
+    page.locator("#until input.time").fill("2024-05-01")  # the tram story is from 2024-05-02
     page.locator("#until input.time").press("Enter")
     answer = ask(page, question, answers=2)
     assert "don’t answer" in answer.inner_text()

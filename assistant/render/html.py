@@ -9,14 +9,12 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from pathlib import Path
 from string import Template
 
-from assistant.errors import ConfigError
 from assistant.render.cite import answer_sources, cite, is_llm
+from assistant.resources import data_file
 from assistant.types import Answer, Briefing, Quote
 
-UI_DIR = Path(__file__).resolve().parent.parent.parent / "ui"
 PENDING_HTML = '<div class="answer"><p class="pending">Searching the articles…</p></div>'
 _CITE = re.compile(r"\[(\d+)\]")
 
@@ -29,11 +27,8 @@ def escape(text: object) -> str:
 # --------------------------------------------------------------------------- templates
 @cache
 def ui_file(name: str) -> str:
-    """A file of ``ui/`` as text."""
-    path = UI_DIR / name
-    if not path.is_file():
-        raise ConfigError(f"{path} is missing: the web chat needs the ui/ folder of the project")
-    return path.read_text(encoding="utf-8")
+    """A file of ``ui/`` (the checkout's, else the installed package's) as text."""
+    return data_file("ui", name).read_text(encoding="utf-8")
 
 
 @cache
