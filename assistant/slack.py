@@ -209,6 +209,8 @@ class SlackApp:
     # ------------------------------------------------------------------ transports
     def http_server(self, host: str, port: int) -> Any:
         """A uvicorn server for ``POST /slack/events`` (and ``GET /healthz``); not started."""
+        if not self.env.signing_secret:
+            raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET to check Slack's signatures")
         import uvicorn
         from slack_bolt.request import BoltRequest
         from starlette.applications import Starlette

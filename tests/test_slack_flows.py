@@ -321,6 +321,8 @@ def test_socket_mode_acks_the_envelope_and_answers(
         slack.ws_url = f"ws://127.0.0.1:{port}/link/?ticket=abc123"
         env = SlackEnv(BOT_TOKEN, "", APP_TOKEN, slack.api_url)
         app = SlackApp(seeded, make_settings(tmp_path), env)
+        with pytest.raises(ConfigError, match="HTTP mode needs SLACK_SIGNING_SECRET"):
+            app.http_server("127.0.0.1", free_port())  # never serve HTTP without the secret
         handler = app.socket_mode()
         try:
             handler.connect()
