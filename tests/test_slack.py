@@ -306,3 +306,41 @@ def test_errors_become_a_short_polite_message_and_details_go_to_the_log(
         [err] = wait_posted(slack, thread_ts=root)
     assert err.args["text"] == render.ERROR
     assert "internal_error" in caplog.text and "answering ask in C0000001 failed" in caplog.text
+
+
+ARTICLE = """---
+title: "Talks & <terms>: the \\"hard\\" (first) look"
+source: "Wire & Co <Intl>"
+published: 2022-06-16
+url: "https://example.org/news/talks_(2022)?q=\\"x y\\"&page=2"
+---
+Maria Zakharova said the ceasefire terms & guarantees were "not <acceptable>" to Moscow.
+Analysts expect the talks to resume after the summer, when the delegations meet again.
+"""
+
+
+def test_article_text_and_titles_are_escaped_and_links_survive_on_the_wire(
+    fresh: Any, slack: FakeSlack, tmp_path: Any
+) -> None:
+    (tmp_path / "special.md").write_text(ARTICLE, encoding="utf-8")
+    assert fresh.ingest([str(tmp_path / "special.md")]).added == 1
+    running = start(fresh, slack, make_settings(tmp_path / "bot"))
+    question = "What did Maria Zakharova say about the ceasefire terms?"
+    try:
+        ts = next_ts()
+        running.event(sf.mention(question, ts))
+        [call] = wait_posted(slack, thread_ts=ts)
+    finally:
+        running.stop()
+    assert call.args["blocks"][0]["text"]["text"] == (
+        "> “Maria Zakharova said the ceasefire terms &amp; guarantees were "
+        '"not &lt;acceptable&gt;" to Moscow. Analysts expect the talks to resume after the '
+        "summer, when the delegations meet again.”\n> — *Maria Zakharova* · "
+        "<https://example.org/news/talks_(2022)?q=%22x%20y%22&amp;page=2|Talks &amp; "
+        '&lt;terms&gt;: the "hard" (first) look — Wire &amp; Co &lt;Intl&gt;, 2022-06-16> [1]'
+    )
+    expected = render.answer_messages(fresh.ask(question), answer_id(call))
+    assert call.args["blocks"] == expected[0]["blocks"]
+    assert call.args["text"].startswith(
+        'Maria Zakharova said the ceasefire terms &amp; guarantees were "not &lt;acceptable&gt;"'
+    )
