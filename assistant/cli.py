@@ -411,9 +411,17 @@ def feedback(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
+    from rich.markup import escape
+
     table = Table("time", "verdict", "user", "question", "quotes")
-    for r in rows:
-        table.add_row(r["time"], r["verdict"], r["user"], r["question"][:80], str(len(r["quotes"])))
+    for r in rows:  # what Slack users typed is shown as text, never as rich markup
+        table.add_row(
+            r["time"],
+            r["verdict"],
+            escape(r["user"]),
+            escape((r["question"] or "")[:80]),
+            str(len(r["quotes"])),
+        )
     out.print(table)
     out.print(f"{len(rows)} verdicts")
 

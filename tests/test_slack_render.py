@@ -289,3 +289,19 @@ def test_llm_answer_lists_the_passages_its_prose_cites() -> None:
     a = Answer("q?", (), ps, False, 0.9, text="Only the second says so [2].", mode="llm")
     blocks = r.answer_blocks(a)
     assert blocks[-1] == r.context("Sources: [2] <https://x.org/2|T2 — Wire, 2022-06-02>")
+
+
+def test_feedback_table_shows_what_users_typed_as_text(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    s = BotState(tmp_path)
+    aid = s.add_answer("ask", "Is [bold]this[/bold] markup?", [], [], "C1", "U[red]1")
+    s.add_feedback(aid, "U[red]1", "helpful")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row
+    out = CliRunner().invoke(app, ["feedback"])
+    assert out.exit_code == 0, out.output
+    assert "Is [bold]this[/bold] markup?" in out.output
+    assert "U[red]1" in out.output and "1 verdicts" in out.output
