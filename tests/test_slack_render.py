@@ -288,7 +288,23 @@ def test_llm_answer_lists_the_passages_its_prose_cites() -> None:
     ps = tuple(Passage(Chunk(f"c{i}", f"a{i}", 0, 0, 5, "Text."), refs[i - 1], 1.0) for i in (1, 2))
     a = Answer("q?", (), ps, False, 0.9, text="Only the second says so [2].", mode="llm")
     blocks = r.answer_blocks(a)
-    assert blocks[-1] == r.context("Sources: [2] <https://x.org/2|T2 — Wire, 2022-06-02>")
+    assert blocks[-1] == {
+        "type": "context",
+        "elements": [
+            {"type": "mrkdwn", "text": "Sources:"},
+            {"type": "mrkdwn", "text": "[2] <https://x.org/2|T2 — Wire, 2022-06-02>"},
+        ],
+    }
+
+
+def test_long_titles_and_urls_cannot_push_a_line_over_the_limit() -> None:
+    ref = ArticleRef("a9", "&" * 5000, "<" * 3000, None, "https://x.org/" + "a" * 5000)
+    line = r.attribution(Quote("Q.", ref, 0, 2, "S", 1.0, 1))
+    assert len(line) < 1200 and "<https" not in line
+    assert (
+        r.link("https://x.org/" + "b" * 900, "T" * 400)
+        == f"<https://x.org/{'b' * 900}|{'T' * 149}…>"
+    )
 
 
 def test_feedback_table_shows_what_users_typed_as_text(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

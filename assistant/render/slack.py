@@ -24,6 +24,8 @@ SECTION_CHARS = 3000
 MESSAGE_BLOCKS = 50
 MESSAGE_CHARS = 12000
 HEADER_CHARS = 150
+LABEL_CHARS = 150
+URL_CHARS = 1000
 ABSTAIN = "The sources don't say."
 ERROR = "Sorry, something went wrong while answering. The team has the details in the log."
 SHARE = "share"
@@ -54,10 +56,16 @@ def safe_url(url: str) -> str | None:
 
 
 def link(url: str | None, label: str) -> str:
-    """``<url|label>`` with both parts made safe, or the escaped label alone without a URL."""
+    """``<url|label>`` with both parts made safe, or the escaped label alone without a URL.
+
+    Labels are cut to 150 characters and URLs longer than 1,000 are not linked, so a line
+    with a link always fits a section.
+    """
     target = safe_url(url) if url else None
+    if label and len(label) > LABEL_CHARS:
+        label = label[: LABEL_CHARS - 1] + "…"
     text = escape(label).replace("|", "¦")
-    return f"<{target}|{text}>" if target else text
+    return f"<{target}|{text}>" if target and len(target) <= URL_CHARS else text
 
 
 def article_url(ref: ArticleRef, start: int, end: int, template: str | None) -> str:
@@ -164,12 +172,16 @@ def _passage_line(p: Passage, link_template: str | None) -> str:
     return f"• {escape(snippet)} ({src})"
 
 
-def sources_line(answer: Answer, link_template: str | None = None) -> str:
-    """An LLM answer's cited sources: '[2] <url|Title — Outlet, date> · [4] ...'."""
-    return " · ".join(
+def sources_block(answer: Answer, link_template: str | None = None) -> Block | None:
+    """An LLM answer's cited sources, one context element each: '[2] <url|Title — ...>'."""
+    items = [
         f"[{e.number}] {link(article_url(e.ref, e.start, e.end, link_template), cite(e.ref))}"
         for e in answer_sources(answer)
-    )
+    ][:9]
+    if not items:
+        return None
+    elements = [{"type": "mrkdwn", "text": t} for t in ["Sources:", *items]]
+    return {"type": "context", "elements": elements}
 
 
 def _scope_line(answer: Answer) -> str:
@@ -193,14 +205,15 @@ def answer_blocks(answer: Answer, link_template: str | None = None) -> list[Bloc
         lines = [_passage_line(p, link_template) for p in answer.passages[:3]]
         if lines:
             blocks.append(section(escape("Closest passages:")))
-            blocks.extend(section(line[:SECTION_CHARS]) for line in lines)
+            blocks.extend(section(line) for line in lines)
     else:
         if answer.text:
             blocks.extend(section(prose(piece)) for piece in _words(answer.text, SECTION_CHARS))
         for q in answer.quotes:
             blocks.extend(quote_blocks(q, link_template))
-        if is_llm(answer) and answer_sources(answer):
-            blocks.append(context(("Sources: " + sources_line(answer, link_template))[:SECTION_CHARS]))
+        sources = sources_block(answer, link_template) if is_llm(answer) else None
+        if sources:
+            blocks.append(sources)
     notes = [n for n in (escape(answer.notice) if answer.notice else "", _scope_line(answer)) if n]
     if answer.unverified:
         notes.append(
