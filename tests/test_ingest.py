@@ -102,6 +102,7 @@ KILLER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_rerun_completes(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_articles(tmp_path / "many", 40)
     data = fresh.settings.data_dir

@@ -395,11 +395,11 @@ def test_a_missing_extra_names_the_install_command(
     import sys
 
     monkeypatch.setitem(sys.modules, "langchain_openai", None)
-    chat._cached_model.cache_clear()
+    chat.forget_models()
     s = make_settings(tmp_path, llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1")
     with pytest.raises(LLMError, match=r"pip install 'briefing-assistant\[openai\]'"):
         chat.chat_model(s)
-    chat._cached_model.cache_clear()
+    chat.forget_models()
 
 
 # ------------------------------------------------------------------ follow-ups, Ollama

@@ -85,6 +85,11 @@ def _cached_model(
         ) from e
 
 
+def forget_models() -> None:
+    """Drop the chat models built so far (the next call builds them again)."""
+    _cached_model.cache_clear()
+
+
 def _server_said(exc: BaseException) -> str:
     body = getattr(exc, "body", None)
     msg = body.get("message") if isinstance(body, dict) else None
