@@ -404,13 +404,13 @@ class Bot:
         self._deliver(job, shown if job.ephemeral else public, None)
 
     def _deliver(self, job: Job, messages: list[render.Message], replace_ts: str | None) -> None:
+        if job.thread_ts and not job.ephemeral:  # before posting: a quick follow-up counts
+            self.state.add_thread(job.channel, job.thread_ts)
         for i, msg in enumerate(messages):
             if i == 0 and replace_ts:
                 self.client.chat_update(channel=job.channel, ts=replace_ts, **msg)
             else:
                 self._say(job, msg)
-        if job.thread_ts and not job.ephemeral:
-            self.state.add_thread(job.channel, job.thread_ts)
 
     def _say(self, job: Job, msg: render.Message) -> None:
         if job.ephemeral:

@@ -259,9 +259,13 @@ def test_assistant_thread_gets_prompts_then_a_status_then_the_answer(
     }
     bot.event(started, "EvSTART1")
     bot.event(started, "EvSTART1")  # retried
+    slack.wait(
+        lambda calls: any(c.method == "assistant.threads.setSuggestedPrompts" for c in calls)
+    )
     ts = next_ts()
     bot.event(sf.message(QUESTION, ts, channel="D0000002", channel_type="im", thread_ts=thread))
     wait_posted(slack, thread_ts=thread)
+    assert bot.app.bot.wait_idle(60)
     [prompts] = slack.of("assistant.threads.setSuggestedPrompts")
     assert prompts.args["prompts"] == [
         {"title": "Russia's conditions", "message": "What does Russia require before talks?"},

@@ -156,7 +156,7 @@ def test_ask_command_is_ephemeral_then_shared_then_rated(
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(bot.app.bot.settings.data_dir))
     out = CliRunner().invoke(app, ["feedback", "--json"])
     assert out.exit_code == 0, out.output
-    rows = json.loads(out.stdout)
+    rows = sorted(json.loads(out.stdout), key=lambda x: x["user"])  # the clicks ran in parallel
     assert [(x["answer_id"], x["question"], x["user"], x["verdict"]) for x in rows] == [
         (aid, QUESTION, "U0000003", "helpful"),
         (aid, QUESTION, "U0000004", "not_helpful"),
