@@ -28,7 +28,7 @@ from assistant.render import slack as render
 from assistant.slack import SlackApp, SlackEnv, _bolt
 from tests import slack_fake as sf
 from tests.conftest import ROOT, free_port, make_settings
-from tests.fake_llm import good_reply, with_llm
+from tests.fake_llm import Hang, good_reply, with_llm
 from tests.slack_fake import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -279,6 +279,40 @@ def test_without_streaming_methods_a_placeholder_is_updated(
     assert (
         updates[-1].args["blocks"]
         == render.answer_messages(final, answer_id(updates[-1]))[0]["blocks"]
+    )
+
+
+def test_a_full_queue_gets_a_polite_busy_note_and_nothing_is_lost(
+    seeded: Any, fake: Any, slack: FakeSlack, tmp_path: Path
+) -> None:
+    fake.script = good_reply
+    fake.queue.append(Hang(30))  # the first answer waits on the model (1 s timeout, then retry)
+    a = with_llm(seeded, fake, llm_timeout=1.0)
+    running = start(a, slack, make_settings(tmp_path, slack_workers=1, slack_queue=1))
+    try:
+        first, second, third = next_ts(), next_ts(), next_ts()
+        running.event(sf.mention(QUESTION, first))
+        for _ in range(600):  # until the worker is busy with the first (its model hangs)
+            if fake.requests:
+                break
+            threading.Event().wait(0.05)
+        running.event(sf.mention(QUESTION, second))  # one of these waits in the queue,
+        running.event(sf.mention(QUESTION, third))  # the other finds no place left
+        assert running.app.bot.wait_idle(60)
+    finally:
+        running.stop()
+    # the listeners of the 2nd and 3rd run in parallel: whichever came second is told "busy"
+    [busy] = [c for c in slack.of("chat.postMessage") if c.args["thread_ts"] in (second, third)]
+    assert busy.args["text"] == (
+        "I'm answering many questions right now; please ask again in a minute."
+    )
+    queued = ({second, third} - {busy.args["thread_ts"]}).pop()
+    assert {c.args["thread_ts"] for c in slack.of("chat.startStream")} == {first, queued}
+    finals = [c for c in slack.of("chat.update") if c.args["blocks"][-1]["type"] == "actions"]
+    assert len(finals) == 2
+    assert all(
+        RUSSIA in " ".join(b.get("text", {}).get("text", "") for b in c.args["blocks"])
+        for c in finals
     )
 
 
