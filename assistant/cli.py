@@ -326,15 +326,35 @@ def chat() -> None:
 @app.command("eval")
 @handle_errors
 def eval_cmd(
-    benchmark: Annotated[str, typer.Argument(help="rtqa, or 'custom' for your own set.")],
+    benchmark: Annotated[
+        str,
+        typer.Argument(help="rtqa, attribution (PolNeAR format), or 'custom' for your own set."),
+    ],
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (its own store).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
     output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
     no_dates: Annotated[bool, typer.Option(help="Ignore question dates (no as-of).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="attribution: articles with gold attributions (JSONL).")
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="attribution: where to write the speakers (JSONL).")
+    ] = None,
+    scorer: Annotated[
+        Path | None, typer.Option(help="attribution: the scorer (default: score.py beside data).")
+    ] = None,
 ) -> None:
     """Run a benchmark and print its metrics (see docs/evaluation.md)."""
+    if benchmark == "attribution":
+        from assistant import eval_attribution
+
+        if data is None:
+            raise AssistantError("pass --data FILE.jsonl (e.g. ../shared/bench/polnear/dev.jsonl)")
+        pred = predictions or Path("attribution-predictions.jsonl")
+        _print_metrics(eval_attribution.run(data, pred, scorer, console=err), as_json)
+        return
     from assistant.evaluate import check_inputs, eval_settings, run_eval
     from assistant.service import Assistant
 
@@ -357,6 +377,10 @@ def eval_cmd(
             use_dates=not no_dates,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    _print_metrics(metrics, as_json)
+
+
+def _print_metrics(metrics: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(metrics) + "\n")
     else:

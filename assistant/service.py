@@ -14,6 +14,7 @@ from assistant.answer.base import Answerer, AnswerRequest, ChatModel
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.verify import verify_quote
+from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
 from assistant.cache import LRU
 from assistant.conversation import condense
@@ -69,7 +70,7 @@ class Assistant:
         self._lex_key = ""
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
-        self.speakers = extractive.SpeakerCache()
+        self.speakers = SpeakerCache()
 
     # ---------------------------------------------------------------- ingest
     def ingest(

@@ -85,6 +85,30 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SpeakerEvidence:
+    """Where the article names a quote's speaker: absolute spans in the article's text.
+
+    ``mention`` is the speaker as written near the cue ("he", "Kirby"), ``cue`` the reporting
+    words ("said", "according to"), ``antecedent`` the named mention a pronoun or a role
+    ("the spokesperson") was resolved to.
+    """
+
+    mention: Span | None = None
+    cue: Span | None = None
+    antecedent: Span | None = None
+
+    def to_json(self) -> dict[str, list[int] | None]:
+        def pair(s: Span | None) -> list[int] | None:
+            return [s.start, s.end] if s else None
+
+        return {
+            "mention": pair(self.mention),
+            "cue": pair(self.cue),
+            "antecedent": pair(self.antecedent),
+        }
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim span of an article, with who said it and where it is."""
 
@@ -96,11 +120,13 @@ class Quote:
     score: float = 0.0
     citation: int = 0  # 1-based number shown to the reader
     also_in: tuple[ArticleRef, ...] = ()
+    speaker_evidence: SpeakerEvidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "speaker": self.speaker,
+            "speaker_evidence": self.speaker_evidence.to_json() if self.speaker_evidence else None,
             "article_id": self.ref.article_id,
             "title": self.ref.title,
             "source": self.ref.source,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from assistant.answer.base import AnswerRequest, final_answer
 from assistant.answer.chat import LangChainChat
-from assistant.answer.extractive import SpeakerCache
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer
+from assistant.attribution import SpeakerCache
 from assistant.types import AnswerEvent, TokenEvent
 from tests.fake_llm import KEY, KIRBY, QUESTION, RUSSIA, good_reply
 

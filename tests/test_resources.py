@@ -59,3 +59,15 @@ def test_an_installed_wheel_carries_ui_and_prompts(tmp_path: Path) -> None:
     package, ui, asked, quote = run.stdout.splitlines()
     assert package == str(site / "assistant") and ui == str(site / "assistant" / "_ui")
     assert asked == "1" and quote == '<blockquote class="quote">'
+
+
+def test_every_subpackage_is_listed_for_the_wheel() -> None:
+    """pyproject lists packages by name (to map ui/ and prompts/ in): none may be missed."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "assistant").rglob("__init__.py")
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
+    assert {"assistant._ui", "assistant._prompts"} <= listed

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from assistant.answer import extractive
 from assistant.answer.base import AnswerRequest, EmbedFn, TextsFn
 from assistant.answer.verify import verify_quote
+from assistant.attribution import SpeakerCache
 from assistant.types import Answer, AnswerEvent, Quote, TokenEvent
 
 
@@ -25,7 +26,7 @@ class ExtractiveAnswerer:
     """
 
     texts: TextsFn
-    speakers: extractive.SpeakerCache
+    speakers: SpeakerCache
     embed: EmbedFn
     max_quotes: int = 3
     abstain_threshold: float = 0.25

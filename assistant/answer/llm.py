@@ -20,8 +20,8 @@ from typing import Any
 
 from assistant.answer.base import AnswerRequest, ChatModel, TextsFn
 from assistant.answer.citations import Source, check_reply, defang
-from assistant.answer.extractive import SpeakerCache
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
+from assistant.attribution import SpeakerCache
 from assistant.conversation import condense
 from assistant.errors import LLMUnavailable
 from assistant.prompts import prompt
