@@ -1,4 +1,5 @@
-"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web."""
+"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web,
+slack, feedback."""
 
 from __future__ import annotations
 
@@ -399,6 +400,54 @@ def web(
     from assistant.web import serve
 
     serve(host=host, port=port)
+
+
+@app.command()
+@handle_errors
+def slack(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve /slack/events over HTTP instead of Socket Mode.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to bind (--http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (--http).")] = 3000,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the Slack bot (Socket Mode, or --http); see docs/slack.md.
+
+    Tokens come from the environment only: SLACK_BOT_TOKEN plus SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); SLACK_API_URL points at another Web API.
+    """
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    from assistant.slack import run
+
+    run(http=http, host=host, port=port, log_level=log_level)
+
+
+@app.command()
+@handle_errors
+def feedback(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Feedback given on the Slack bot's answers (question, answer id, quotes, user, verdict)."""
+    from assistant.feedback import BotState
+
+    rows = BotState(Settings().data_dir).feedback()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    from rich.markup import escape
+
+    table = Table("time", "verdict", "user", "question", "quotes")
+    for r in rows:  # what Slack users typed is shown as text, never as rich markup
+        table.add_row(
+            r["time"],
+            r["verdict"],
+            escape(r["user"]),
+            escape((r["question"] or "")[:80]),
+            str(len(r["quotes"])),
+        )
+    out.print(table)
+    out.print(f"{len(rows)} verdicts")
 
 
 def main() -> None:

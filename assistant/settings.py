@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,6 +16,16 @@ from pydantic_settings import (
 )
 
 TOML_FILE = "assistant.toml"
+
+
+class SlackScope(BaseModel):
+    """What the Slack bot may quote in one channel: outlets and a date window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: tuple[str, ...] = Field((), description="Only these outlets.")
+    since: date | None = Field(None, description="Published on or after this day.")
+    until: date | None = Field(None, description="Published on or before this day.")
 
 
 class Settings(BaseSettings):
@@ -99,10 +110,27 @@ class Settings(BaseSettings):
     web_password: str | None = Field(None, description="Login password for the web chat.")
     upload_max_mb: float = Field(10.0, gt=0, description="Largest upload accepted.")
 
-    slack_bot_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
-    slack_app_token: str | None = Field(None, description="Slack app token for Socket Mode.")
-    slack_signing_secret: str | None = Field(None, description="Slack signing secret (HTTP).")
-    slack_api_url: str | None = Field(None, description="Override Slack's API base URL.")
+    # Slack tokens are read from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APP_TOKEN only
+    slack_workers: int = Field(
+        8, ge=1, le=64, description="Slack bot: questions answered at the same time."
+    )
+    slack_queue: int = Field(
+        200, ge=1, le=10000, description="Slack bot: questions waiting beyond that get 'busy'."
+    )
+    slack_article_link: str | None = Field(
+        None,
+        description="Slack bot: link citations here instead of the article URL, e.g. "
+        "'https://briefing.example.org/api/articles/{article_id}' ({start}, {end} also work).",
+    )
+    slack_streaming: Literal["stream", "update", "off"] = Field(
+        "stream",
+        description="Slack bot, LLM mode: stream drafts with chat.startStream ('stream'), by "
+        "editing a placeholder ('update'), or post only the verified answer ('off').",
+    )
+    slack_scopes: dict[str, SlackScope] = Field(
+        default_factory=dict,
+        description="Slack bot: per-channel filters, channel id -> {sources, since, until}.",
+    )
 
     @field_validator("chroma_url")
     @classmethod
