@@ -37,6 +37,21 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def plain(text: object, style: str = "") -> Any:
+    """``text`` as a rich Text: shown as written, never read as markup (article text can hold
+    ``[/oops]`` or ``[again]``)."""
+    from rich.text import Text
+
+    return Text(str(text), style=style)
+
+
+def say_error(message: object) -> None:
+    """Print ``error: message`` on stderr; the message is plain text."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
+
+
 def handle_errors(fn: F) -> F:
     """Turn AssistantError (and bad settings) into a message and an exit code."""
 
@@ -47,16 +62,15 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except AssistantError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            say_error(e)
             raise typer.Exit(e.exit_code) from None
+        except UnicodeError as e:  # e.g. a lone surrogate from undecodable argv bytes
+            say_error(f"the input is not valid text ({e}); use UTF-8")
+            raise typer.Exit(2) from None
         except ValidationError as e:
             first = e.errors()[0]
             field = ".".join(str(x) for x in first["loc"])
-            err.print(
-                f"[bold red]error:[/] invalid setting {field} (ASSISTANT_{field.upper()}): "
-                f"{first['msg']}",
-                highlight=False,
-            )
+            say_error(f"invalid setting {field} (ASSISTANT_{field.upper()}): {first['msg']}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -130,7 +144,7 @@ def ingest(
         out.print_json(json.dumps(report.to_json()))
     else:
         for f in report.failures:
-            err.print(f"[yellow]skipped[/] {f.reason}", highlight=False)
+            err.print(plain("skipped ", "yellow") + plain(f.reason), highlight=False)
         out.print(
             f"added {report.added}, updated {report.updated}, skipped {report.skipped} "
             f"(unchanged), failed {report.failed}, pruned {report.pruned}; "
@@ -154,11 +168,11 @@ def sources(
     table = Table("id", "published", "source", "chunks", "title")
     for s in arts:
         table.add_row(
-            s.ref.article_id,
+            plain(s.ref.article_id),
             s.ref.published.isoformat() if s.ref.published else "—",
-            s.ref.source or "—",
+            plain(s.ref.source or "—"),
             str(s.n_chunks),
-            s.ref.title[:80],
+            plain(s.ref.title[:80]),
         )
     out.print(table)
     out.print(f"{len(arts)} articles")
@@ -177,7 +191,7 @@ def stats(
     for k, v in data.items():
         if k == "outlets":
             v = ", ".join(f"{o} ({n})" for o, n in list(v.items())[:10])
-        out.print(f"[bold]{k}[/]: {v}", highlight=False)
+        out.print(plain(k, "bold") + plain(f": {v}"), highlight=False)
 
 
 @app.command()
@@ -194,7 +208,7 @@ def config(
     desc = Settings.describe()
     table = Table("setting", "value", "meaning")
     for k, v in values.items():
-        table.add_row(f"ASSISTANT_{k.upper()}", str(v), desc.get(k, ""))
+        table.add_row(f"ASSISTANT_{k.upper()}", plain(v), plain(desc.get(k, "")))
     out.print(table)
 
 
@@ -212,8 +226,9 @@ def search(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     for i, p in enumerate(passages, 1):
-        out.print(f"[bold]{i}. {p.ref.title}[/] — {p.ref.source} {p.ref.published or ''}")
-        out.print(p.chunk.text[:400] + ("…" if len(p.chunk.text) > 400 else ""), highlight=False)
+        head = f" — {p.ref.source} {p.ref.published or ''}"
+        out.print(plain(f"{i}. {p.ref.title}", "bold") + plain(head), highlight=False)
+        out.print(plain(p.chunk.text[:400] + ("…" if len(p.chunk.text) > 400 else "")))
         out.print()
 
 
@@ -309,10 +324,10 @@ def chat() -> None:
         try:
             answer = a.ask(q, history=history)
         except AssistantError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            say_error(e)
             continue
         if answer.standalone_question != q:
-            err.print(f"[dim](understood as: {answer.standalone_question})[/]")
+            err.print(plain(f"(understood as: {answer.standalone_question})", "dim"))
         out.print(Markdown(answer.markdown))
         history.append(Turn(q, answer.markdown))
 

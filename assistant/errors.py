@@ -44,3 +44,11 @@ class EmptyStoreError(AssistantError):
 
 class LLMError(AssistantError):
     """The configured LLM endpoint failed (down, timeout, bad key, ...)."""
+
+
+class IngestCancelled(IngestError):
+    """An ingest was stopped (the server is shutting down); nothing half-written is kept."""
+
+
+class URLRefused(IngestError):
+    """A URL may not be fetched: not http(s), or it points at this machine or a private net."""

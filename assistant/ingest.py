@@ -6,7 +6,6 @@ previous batch and a writer thread commits the batch before that to Chroma.
 
 from __future__ import annotations
 
-import gzip
 import queue
 import re
 import threading
@@ -70,10 +69,11 @@ def estimate_total(targets: Iterable[str], reader: Reader) -> int | None:
     total = 0
     for f in reader.files(targets):
         name = f.name.lower()
-        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-            opener = gzip.open if name.endswith(".gz") else open
-            with opener(f, "rb") as fh:
-                total += sum(1 for line in fh if line.strip())
+        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
+            n = reader.count_records(f)  # bounded; unreadable files are reported by the read
+            if n is None:
+                return None
+            total += n
         elif name.endswith((".rss", ".atom", ".xml", ".json")):
             return None
         else:

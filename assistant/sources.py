@@ -5,11 +5,11 @@ Each reader yields ``Article`` or ``Failure``; a broken input never stops the ot
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +21,10 @@ import yaml
 from charset_normalizer import from_bytes
 from dateutil import parser as dateparser
 
-from assistant.errors import IngestError
+from assistant.errors import IngestCancelled, IngestError
+from assistant.limits import jsonl_lines, mb, open_limited, skip_blank
+from assistant.netguard import NetGuard
+from assistant.settings import Settings
 from assistant.text import count_words
 from assistant.types import Article
 
@@ -33,6 +36,8 @@ PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | FEED_EXT | JSON_EXT | PDF_EXT
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 USER_AGENT = "BriefingAssistant/0.1 (+https://localhost)"
+MAX_PDF_PAGES = 2000
+MAX_BAD_LINES = 100  # malformed JSON lines in one file before the rest of it is skipped
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ def make_article(
     auth = tuple(str(a) for a in (authors or ()))
     pub = parse_date(published)
     title = " ".join((title or "").split()) or _first_line(text)
+    url = (url or "").strip()
+    url = url if is_url(url.lower()) else ""  # never javascript:, data:, file: ...
     aid = str(id) if id else article_id(url, text)
     digest = hashlib.sha1(
         json.dumps([title, source, str(pub), url, auth, text], ensure_ascii=False).encode()
@@ -132,15 +139,48 @@ def decode(data: bytes, origin: str) -> str:
 class Reader:
     """Turns paths and URLs into articles, with limits from settings."""
 
-    def __init__(self, max_bytes: int = 20 * 1024 * 1024, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        max_bytes: int = 20 * 1024 * 1024,
+        timeout: float = 20.0,
+        *,
+        max_ratio: float = 10.0,
+        guard: NetGuard | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.max_ratio = max_ratio
+        self.guard = guard or NetGuard()
+        self.stop = threading.Event()
         self._client: httpx.Client | None = None
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Reader:
+        """A reader with the size limits and URL guard of ``s``."""
+        return cls(
+            int(s.max_file_mb * 1024 * 1024),
+            s.fetch_timeout,
+            max_ratio=s.max_unpack_ratio,
+            guard=NetGuard(s.allow_private_urls, tuple(s.url_allowlist)),
+        )
+
+    def trusting(self, hosts: Iterable[str]) -> Reader:
+        """A reader like this one that may also fetch from ``hosts`` (an operator's own URLs)."""
+        other = Reader(
+            self.max_bytes, self.timeout, max_ratio=self.max_ratio, guard=self.guard.allowing(hosts)
+        )
+        other.stop = self.stop
+        return other
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise IngestCancelled("ingest stopped: the server is shutting down; run it again")
 
     # -- dispatch
     def read(self, targets: Iterable[str | Path]) -> Iterator[Item]:
         """Every article found under the given files, folders, feeds and URLs."""
         for target in targets:
+            self._check_stop()
             t = str(target)
             if is_url(t):
                 yield from self.read_url(t)
@@ -149,6 +189,7 @@ class Reader:
             if path.is_dir():
                 for f in sorted(path.rglob("*")):
                     if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED:
+                        self._check_stop()
                         yield from self.read_file(f)
             elif path.exists():
                 yield from self.read_file(path)
@@ -179,16 +220,19 @@ class Reader:
             size = path.stat().st_size
             if size == 0:
                 raise IngestError(f"{origin}: empty file")
-            if size > self.max_bytes and _suffix(path) not in JSON_EXT:
+            if size > self.max_bytes:
                 raise IngestError(
-                    f"{origin}: {size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB "
+                    f"{origin}: {mb(size)} is over the {mb(self.max_bytes)} "
                     "limit; raise ASSISTANT_MAX_FILE_MB to ingest it"
                 )
             ext = _suffix(path)
+            if path.name.lower().endswith(".gz") and ext not in JSON_EXT:
+                raise IngestError(f"{origin}: only JSON files may be gzipped (.jsonl.gz, .json.gz)")
             if ext in JSON_EXT:
                 yield from self._read_json(path)
                 return
-            data = path.read_bytes()
+            with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+                data = fh.read_all()
             if ext in PDF_EXT:
                 yield read_pdf(data, origin)
             elif ext in HTML_EXT:
@@ -202,62 +246,103 @@ class Reader:
                     f"{origin}: unsupported file type '{ext}'; supported: "
                     + ", ".join(sorted(SUPPORTED))
                 )
+        except IngestCancelled:
+            raise
         except IngestError as e:
             yield Failure(origin, str(e))
         except OSError as e:
             yield Failure(origin, f"{origin}: cannot read file ({e.strerror or e})")
 
     def _read_json(self, path: Path) -> Iterator[Item]:
+        """A JSON array (or object), or JSON Lines; gzipped or not; within the byte budget."""
         origin = str(path)
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            head = fh.read(1)
-            while head and head.isspace():
-                head = fh.read(1)
-            rest = fh.read() if head == b"[" else None
-            if rest is not None:  # one JSON array
+        with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+            head, skipped = skip_blank(fh)
+            if not head:
+                yield Failure(origin, f"{origin}: no JSON found (only whitespace)")
+                return
+            if head[:1] == b"[":  # one JSON array
+                data = head + fh.read_all()
                 try:
-                    items = json.loads(head + rest)
-                except json.JSONDecodeError as e:
-                    yield Failure(origin, f"{origin}: invalid JSON ({e.msg} at line {e.lineno})")
+                    items = json.loads(data)
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+                    msg = (
+                        f"{e.msg} at line {e.lineno + skipped}"
+                        if isinstance(e, json.JSONDecodeError)
+                        else type(e).__name__
+                    )
+                    yield Failure(origin, f"{origin}: invalid JSON ({msg})")
                     return
-                if isinstance(items, dict):
-                    items = [items]
-                for i, obj in enumerate(items, 1):
+                for i, obj in enumerate(items if isinstance(items, list) else [items], 1):
                     yield _json_item(obj, f"{origin}#{i}")
                 return
-            for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):
-                line = raw.strip()
-                if not line:
-                    continue
+            bad = 0
+            for n, line in jsonl_lines(fh, head, skipped + 1, self.max_bytes):
                 try:
                     obj = json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                    msg = getattr(e, "msg", str(e))
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+                    msg = getattr(e, "msg", type(e).__name__)
                     yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
+                    bad += 1
+                    if bad >= MAX_BAD_LINES:
+                        yield Failure(
+                            origin,
+                            f"{origin}: {bad} malformed lines; skipped the rest of the file "
+                            "(is it JSON Lines?)",
+                        )
+                        return
                     continue
                 yield _json_item(obj, f"{origin}:{n}")
+
+    def count_records(self, path: Path) -> int | None:
+        """How many articles a JSON Lines file holds, cheaply (None when it cannot be read)."""
+        try:
+            with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+                head, skipped = skip_blank(fh)
+                return sum(1 for _ in jsonl_lines(fh, head, skipped + 1, self.max_bytes))
+        except (IngestError, OSError):
+            return None
 
     # -- feeds and URLs
     @property
     def client(self) -> httpx.Client:
+        """The HTTP client; every request and redirect hop passes the :class:`NetGuard`."""
         if self._client is None:
             self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+                timeout=self.timeout,
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"User-Agent": USER_AGENT},
+                transport=self.guard.transport(),
             )
         return self._client
 
     def fetch(self, url: str) -> httpx.Response:
-        """GET a URL, turning network and HTTP failures into IngestError."""
+        """GET a URL, turning network and HTTP failures into IngestError.
+
+        The body is read as it arrives and cut off at the size limit (after decompression),
+        so neither a huge page nor a gzip-encoded bomb is ever held whole.
+        """
+        self._check_stop()
         try:
-            resp = self.client.get(url)
+            with self.client.stream("GET", url) as resp:
+                if resp.status_code >= 400:
+                    raise IngestError(f"{url}: fetch failed (HTTP {resp.status_code})")
+                parts, seen = [], 0
+                for part in resp.iter_bytes():
+                    seen += len(part)
+                    if seen > self.max_bytes:
+                        raise IngestError(
+                            f"{url}: response over the {mb(self.max_bytes)} limit "
+                            "(ASSISTANT_MAX_FILE_MB)"
+                        )
+                    self._check_stop()
+                    parts.append(part)
         except httpx.HTTPError as e:
             raise IngestError(f"{url}: fetch failed ({type(e).__name__}: {e})") from e
-        if resp.status_code >= 400:
-            raise IngestError(f"{url}: fetch failed (HTTP {resp.status_code})")
-        if len(resp.content) > self.max_bytes:
-            raise IngestError(f"{url}: response over the {self.max_bytes / 1e6:.1f} MB limit")
-        return resp
+        return httpx.Response(
+            resp.status_code, headers=resp.headers, content=b"".join(parts), request=resp.request
+        )
 
     def read_url(self, url: str) -> Iterator[Item]:
         """A web page (one article) or a feed (one article per entry)."""
@@ -271,6 +356,8 @@ class Reader:
                 yield read_pdf(body, url, url=url)
             else:
                 yield read_html(resp.text, url, url=url)
+        except IngestCancelled:
+            raise
         except IngestError as e:
             yield Failure(url, str(e))
 
@@ -288,6 +375,8 @@ class Reader:
             where = f"{origin}#{i}"
             try:
                 yield self._feed_entry(entry, outlet, where)
+            except IngestCancelled:
+                raise
             except IngestError as e:
                 yield Failure(where, str(e))
 
@@ -320,27 +409,6 @@ class Reader:
             authors=authors,
             origin=origin,
         )
-
-
-class _Prefixed(io.RawIOBase):
-    """A raw stream that yields ``head`` before the rest of ``fh``."""
-
-    def __init__(self, head: bytes, fh: Any) -> None:
-        self._head = head
-        self._fh = fh
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._fh.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 def _suffix(path: Path) -> str:
@@ -455,10 +523,20 @@ def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise IngestError(f"{origin}: over {MAX_PDF_PAGES} pages; split the PDF")
+        pages: list[str] = []
+        chars = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > len(data) * 50 + 1_000_000:
+                raise IngestError(f"{origin}: the PDF's text is implausibly large; refused")
         meta = reader.metadata
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as e:
-        raise IngestError(f"{origin}: malformed PDF ({e})") from e
+    except IngestError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
+        raise IngestError(f"{origin}: malformed PDF ({type(e).__name__}: {e})") from e
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
         raise IngestError(f"{origin}: the PDF has no extractable text (scanned image?)")

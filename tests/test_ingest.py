@@ -178,7 +178,19 @@ def site() -> Iterator[str]:
     server.shutdown()
 
 
-def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def fresh_net(tmp_path: Path, embedder):  # type: ignore[no-untyped-def]
+    """An empty Assistant that may fetch from this test's own 127.0.0.1 servers (opt-in)."""
+    from assistant.service import Assistant
+    from tests.conftest import make_settings
+
+    a = Assistant(make_settings(tmp_path / "data", allow_private_urls=True))
+    a.embedder = embedder
+    return a
+
+
+def test_feed_url_and_page_url(fresh_net, site: str) -> None:  # type: ignore[no-untyped-def]
+    fresh = fresh_net
     report = fresh.ingest([f"{site}/feed.xml", f"{site}/article.html", f"{site}/missing"])
     assert report.added == 3
     [fail] = report.failures
@@ -192,7 +204,8 @@ def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-unt
     assert fetched.url == f"{site}/page.html"
 
 
-def test_unreachable_feed_is_reported(fresh) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_feed_is_reported(fresh_net) -> None:  # type: ignore[no-untyped-def]
+    fresh = fresh_net
     from tests.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/feed.xml"
