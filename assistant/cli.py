@@ -125,6 +125,15 @@ def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]
     return progress, update
 
 
+def _url_hosts(targets: list[str]) -> list[str]:
+    """Hosts of the URLs among ``targets`` (typed by the operator, so trusted)."""
+    import httpx
+
+    from assistant.sources import is_url
+
+    return [httpx.URL(t).host for t in targets if is_url(t)]
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -137,6 +146,7 @@ def ingest(
     from assistant.ingest import estimate_total
 
     a = _assistant()
+    a.reader = a.reader.trusting(_url_hosts(targets))  # the operator may fetch their own URLs
     progress, update = ingest_progress(estimate_total(targets, a.reader))
     with progress:
         report = a.ingest(targets, prune=prune, progress=update, force=force)

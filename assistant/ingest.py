@@ -121,6 +121,8 @@ class Ingestor:
             try:
                 while (item := to_encode.get()) is not _STOP:
                     batch: Batch = item  # type: ignore[assignment]
+                    if self.reader.stop.is_set():
+                        continue  # shutting down: drop queued work; a rerun ingests it
                     texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
                     to_write.put((batch, vecs))

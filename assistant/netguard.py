@@ -105,9 +105,10 @@ class NetGuard:
         for addr in addrs:
             ip = ipaddress.ip_address(addr)
             if not is_public(ip) and not self._listed(host, ip):
+                what = host if addr == host else f"{host} (resolves to {addr})"
                 raise URLRefused(
-                    f"{shown}: refused to fetch: {host} is {addr}, an address on this machine "
-                    f"or a private network; {HOW_TO_ALLOW}"
+                    f"{shown}: refused to fetch: {what} is an address on this machine or a "
+                    f"private network; {HOW_TO_ALLOW}"
                 )
         return addrs
 

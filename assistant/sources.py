@@ -378,7 +378,7 @@ class Reader:
             except IngestCancelled:
                 raise
             except IngestError as e:
-                yield Failure(where, str(e))
+                yield Failure(where, f"{where}: {e}")
 
     def _feed_entry(self, entry: Any, outlet: str, origin: str) -> Article:
         link = str(entry.get("link", ""))
