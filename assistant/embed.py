@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.errors import EmbeddingError
+from assistant.integrity import verify_model, verify_recorded
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -80,6 +81,7 @@ class SentenceEmbedder:
         hf_logging.disable_progress_bar()
 
         path = self._path()
+        verify_model(self.model_name, path, self.cache_dir)  # official weights or refuse
         try:
             if self.backend == "torch":
                 return SentenceTransformer(path, device="cpu")
@@ -141,6 +143,7 @@ class OnnxEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        verify_recorded(onnx_file)  # the hash recorded at export (first load after it)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
