@@ -77,9 +77,7 @@ def make_article(
     text = clean_text(text)
     if not text.strip():
         raise IngestError(f"{origin or title or 'article'}: no text found (empty article)")
-    if isinstance(authors, str):
-        authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
-    auth = tuple(str(a) for a in (authors or ()))
+    auth = _authors(authors)
     pub = parse_date(published)
     title = " ".join((title or "").split()) or _first_line(text)
     url = (url or "").strip()
@@ -89,6 +87,22 @@ def make_article(
         json.dumps([title, source, str(pub), url, auth, text], ensure_ascii=False).encode()
     ).hexdigest()
     return Article(aid, title, text, source or "", pub, url or "", auth, origin, digest)
+
+
+def _authors(value: Any) -> tuple[str, ...]:
+    """Author names from a string ("A, B and C"), a list of names, or a single value."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(a.strip() for a in re.split(r",| and ", value) if a.strip())
+    items = value if isinstance(value, list | tuple) else [value]
+    out = []
+    for a in items:
+        if isinstance(a, dict):
+            a = a.get("name")
+        if isinstance(a, str | int | float) and str(a).strip():
+            out.append(str(a).strip())
+    return tuple(out)
 
 
 def clean_text(text: str) -> str:
@@ -111,8 +125,11 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, tuple | list) and len(value) >= 3:  # feedparser's struct_time
-        return date(int(value[0]), int(value[1]), int(value[2]))
+    if isinstance(value, tuple | list):  # feedparser's struct_time
+        try:
+            return date(int(value[0]), int(value[1]), int(value[2]))
+        except (ValueError, TypeError, IndexError, OverflowError):
+            return None
     try:
         return dateparser.parse(str(value), fuzzy=True).date()
     except (ValueError, OverflowError, TypeError):
