@@ -83,7 +83,10 @@ class NetGuard:
             URLRefused: not http(s), or the host is (or resolves to) a non-public address.
             IngestError: the host cannot be resolved.
         """
-        url = httpx.URL(url) if isinstance(url, str) else url
+        try:
+            url = httpx.URL(url) if isinstance(url, str) else url
+        except httpx.InvalidURL as e:
+            raise URLRefused(f"{str(url)[:200]}: not a valid URL ({e})") from e
         shown = str(url)[:200]
         if url.scheme not in SCHEMES:
             raise URLRefused(f"{shown}: only http(s) URLs can be fetched")

@@ -75,9 +75,10 @@ def make_article(
 ) -> Article:
     """Build an Article with a stable id and a content hash over text and metadata."""
     text = clean_text(text)
+    title, source, url = _valid(title), _valid(source), _valid(url)
     if not text.strip():
         raise IngestError(f"{origin or title or 'article'}: no text found (empty article)")
-    auth = _authors(authors)
+    auth = tuple(_valid(a) for a in _authors(authors))
     pub = parse_date(published)
     title = " ".join((title or "").split()) or _first_line(text)
     url = (url or "").strip()
@@ -105,9 +106,20 @@ def _authors(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid(s: str) -> str:
+    """``s`` with lone UTF-16 surrogates (from ``\\ud800`` escapes in JSON) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", s) if s else s
+
+
 def clean_text(text: str) -> str:
-    """Normalise line endings and strip trailing spaces; keep everything else as written."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    """Normalise line endings and strip trailing spaces; keep everything else as written.
+
+    Lone surrogates (not valid Unicode, cannot be stored) become U+FFFD.
+    """
+    text = _valid(text).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = text.replace("\ufeff", "")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
@@ -355,6 +367,8 @@ class Reader:
                         )
                     self._check_stop()
                     parts.append(part)
+        except httpx.InvalidURL as e:
+            raise IngestError(f"{url[:200]}: not a valid URL ({e})") from e
         except httpx.HTTPError as e:
             raise IngestError(f"{url}: fetch failed ({type(e).__name__}: {e})") from e
         return httpx.Response(

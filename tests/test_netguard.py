@@ -187,3 +187,14 @@ def test_uploaded_feed_links_cannot_reach_private_pages(guarded_api: Any, intern
     r = client.post("/api/ingest", files=[("files", ("wire.xml", feed, "application/rss+xml"))])
     assert_clean_error(r, 422, f"wire.xml#1: {base}/admin: refused to fetch")
     assert hits == []
+
+
+@pytest.mark.parametrize(
+    "link", ["http://127.0.0.1:9.a/x", "http://exa\x19mple.org/", "http://127.0.°.1/"]
+)
+def test_malformed_feed_links_are_failures(tmp_path: Path, link: str) -> None:
+    # found by benchmarks/fuzz_parsers.py: httpx.InvalidURL escaped the reader
+    feed = tmp_path / "f.xml"
+    feed.write_text(FEED.format(link=link))
+    [fail] = list(Reader().read([feed]))
+    assert isinstance(fail, Failure) and "not a valid URL" in fail.reason
