@@ -530,9 +530,12 @@ def read_html(raw: str, origin: str, url: str = "") -> Article:
 
     if "<" not in raw:
         raise IngestError(f"{origin}: not HTML (no tags found)")
-    doc = trafilatura.bare_extraction(
-        raw, url=url or None, with_metadata=True, include_comments=False, favor_recall=True
-    )
+    try:
+        doc = trafilatura.bare_extraction(
+            raw, url=url or None, with_metadata=True, include_comments=False, favor_recall=True
+        )
+    except Exception as e:  # a third-party parser on untrusted input: any failure is "malformed"
+        raise IngestError(f"{origin}: malformed HTML ({type(e).__name__}: {e})") from e
     if doc is None or not getattr(doc, "text", None):
         raise IngestError(f"{origin}: no article text found in the HTML")
     authors = getattr(doc, "author", None) or ""
@@ -550,7 +553,6 @@ def read_html(raw: str, origin: str, url: str = "") -> Article:
 def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
     """Text of a PDF's pages (pypdf), with its document title when it has one."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -566,7 +568,7 @@ def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
         meta = reader.metadata
     except IngestError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
+    except Exception as e:  # pypdf raises many types (AttributeError, ...) on junk
         raise IngestError(f"{origin}: malformed PDF ({type(e).__name__}: {e})") from e
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:

@@ -145,3 +145,13 @@ def test_lone_surrogate_escapes_in_json_become_replacement_characters(tmp_path: 
 def test_front_matter_url_must_be_http(url: str, kept: str) -> None:
     a = read_text(f"---\nurl: '{url}'\n---\nBody text here.", "a.md")
     assert a.url == kept
+
+
+FUZZ_CORPUS = sorted((Path(__file__).parent / "fuzz_corpus").iterdir())
+
+
+@pytest.mark.parametrize("path", FUZZ_CORPUS, ids=[p.name for p in FUZZ_CORPUS])
+def test_past_fuzz_findings_read_as_articles_or_failures(path: Path) -> None:
+    """Inputs that once made an exception escape the reader (benchmarks/fuzz_parsers.py)."""
+    items = list(Reader().read([path]))
+    assert items and all(isinstance(i, Article | Failure) for i in items)
