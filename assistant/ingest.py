@@ -109,7 +109,8 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every article under ``targets``; return what happened."""
         t0 = time.perf_counter()
-        report = IngestReport(total=estimate_total(targets, self.reader))
+        # the total only feeds a progress bar: without one, files are not read twice
+        report = IngestReport(total=estimate_total(targets, self.reader) if progress else None)
         seen_ids: set[str] = set()
         read_files: set[str] = set()
         to_encode: queue.Queue[object] = queue.Queue(maxsize=2)
