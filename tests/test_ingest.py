@@ -227,3 +227,20 @@ def test_chroma_server_backend(chroma_server: str, tmp_path: Path, embedder) -> 
     answer = a.ask("What does Russia require before talks?")
     assert not answer.abstained
     assert "Officials from the Russian side" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(("layout", "match"), [(99, "newer than this assistant's 1"),
+                                                ("x", "cannot read: re-ingest")])  # fmt: skip
+def test_store_layout_version_is_checked(tmp_path: Path, layout: object, match: str) -> None:
+    import chromadb
+
+    from assistant.errors import StoreError
+    from assistant.store import SCHEMA_VERSION, ChromaStore
+
+    ok = ChromaStore(tmp_path / "a", "news")
+    assert ok.chunks.metadata["schema"] == SCHEMA_VERSION == 1
+    client = chromadb.PersistentClient(path=str(tmp_path / "b" / "chroma"))
+    client.get_or_create_collection("news_chunks", metadata={"schema": layout})
+    del client
+    with pytest.raises(StoreError, match=match):
+        _ = ChromaStore(tmp_path / "b", "news").chunks
