@@ -126,3 +126,9 @@ def test_rate_limit_over_http(tmp_path: Path) -> None:
         assert_clean_error(r, 429, "too many requests from 127.0.0.1: the limit is 5 per minute")
         assert int(r.headers["retry-after"]) >= 1
         assert c.get("/healthz").status_code == 200  # health checks are not limited
+
+
+def test_upload_count_is_limited(api: httpx.Client) -> None:
+    files = [("files", (f"n{i}.md", b"Body.")) for i in range(21)]
+    r = api.post("/api/ingest", files=files)
+    assert_clean_error(r, 400, "Maximum number of files is 20")
