@@ -132,3 +132,39 @@ def test_upload_count_is_limited(api: httpx.Client) -> None:
     files = [("files", (f"n{i}.md", b"Body.")) for i in range(21)]
     r = api.post("/api/ingest", files=files)
     assert_clean_error(r, 400, "Maximum number of files is 20")
+
+
+def test_a_few_mb_bomb_and_a_good_upload_at_the_same_time(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    import threading
+
+    from tests.conftest import write_bomb
+
+    bomb = write_bomb(tmp_path / "b.jsonl.gz", megabytes=3).read_bytes()  # ~3 GB of spaces
+    story = b"Port director Ana Silva said the container terminal reopens on Thursday."
+    results: dict[str, httpx.Response] = {}
+
+    def post(name: str, files: list[tuple[str, tuple[str, bytes]]]) -> None:
+        results[name] = api.post("/api/ingest", files=files)
+
+    threads = [
+        threading.Thread(target=post, args=("bomb", [("files", ("b.jsonl.gz", bomb))])),
+        threading.Thread(target=post, args=("good", [("files", ("port.txt", story))])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert_clean_error(
+        results["bomb"], 422, "b.jsonl.gz: unpacks to more than 29.9 MB (over 10 times its 3.0 MB)"
+    )
+    assert results["good"].status_code == 200 and results["good"].json()["added"] == 1
+    mixed = api.post(
+        "/api/ingest",
+        files=[("files", ("b2.jsonl.gz", bomb)), ("files", ("port2.txt", story + b" Later."))],
+    )
+    assert mixed.status_code == 200, mixed.text
+    body = mixed.json()
+    assert body["added"] == 1 and [f["origin"] for f in body["failures"]] == ["b2.jsonl.gz"]
+    assert "decompression bomb" in body["failures"][0]["reason"]
