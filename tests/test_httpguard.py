@@ -168,3 +168,48 @@ def test_a_few_mb_bomb_and_a_good_upload_at_the_same_time(
     body = mixed.json()
     assert body["added"] == 1 and [f["origin"] for f in body["failures"]] == ["b2.jsonl.gz"]
     assert "decompression bomb" in body["failures"][0]["reason"]
+
+
+@pytest.mark.slow
+def test_eight_clients_ask_while_an_upload_ingests(api: httpx.Client, tmp_path: Path) -> None:
+    """Bounded load on 127.0.0.1: 8 concurrent questions (twice each) during an ingest give
+    the same answer as one question alone; no errors, no deadlock."""
+    import threading
+
+    from tests.test_api import DESIGN_Q
+
+    alone = api.post("/api/ask", json={"question": DESIGN_Q}).json()
+    rows = "\n".join(
+        json.dumps({"id": f"load{i}", "text": f"Load story {i}: the council approved the new "
+                    f"bridge on day {i}, the mayor said."}) for i in range(60)
+    ).encode()  # fmt: skip
+    answers: list[dict[str, Any]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def ask_twice() -> None:
+        with httpx.Client(base_url=str(api.base_url), timeout=120) as c:
+            for _ in range(2):
+                r = c.post("/api/ask", json={"question": DESIGN_Q})
+                with lock:
+                    (answers.append(r.json()) if r.status_code == 200 else errors.append(r.text))
+
+    def ingest() -> None:
+        r = api.post("/api/ingest", files=[("files", ("load.jsonl", rows))])
+        if r.status_code != 200 or r.json()["added"] != 60:
+            errors.append(r.text)
+
+    threads = [threading.Thread(target=ingest)] + [
+        threading.Thread(target=ask_twice) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert not any(t.is_alive() for t in threads) and errors == []
+    assert len(answers) == 16
+    for a in answers:
+        assert [q["text"] for q in a["quotes"]] == [q["text"] for q in alone["quotes"]]
+        assert [(q["start"], q["end"]) for q in a["quotes"]] == [
+            (q["start"], q["end"]) for q in alone["quotes"]
+        ]
