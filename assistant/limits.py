@@ -51,7 +51,7 @@ class Budget:
 
     def __init__(
         self,
-        fh: IO[bytes] | gzip.GzipFile,
+        fh: IO[bytes] | Gunzip,
         origin: str,
         limit: int,
         why: str,
@@ -102,6 +102,68 @@ class Budget:
         self.close()
 
 
+class Gunzip:
+    """Streaming gunzip of every member of ``fh``.
+
+    Unlike :class:`gzip.GzipFile`, which drops what it decoded in the read that hits a
+    truncated or corrupt stream, this hands out everything it can decode first and raises on
+    the next read, so the articles before the damage are kept.
+    """
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._z = zlib.decompressobj(31)
+        self._input = b""  # compressed bytes not yet decompressed
+        self._in_member = False
+        self._eof = False
+        self._error: Exception | None = None
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` decompressed bytes (b"" at the end)."""
+        out: list[bytes] = []
+        want = n
+        while want > 0 and not self._eof and self._error is None:
+            if not self._input:
+                self._input = self._fh.read(1 << 16)
+                if not self._input:
+                    if self._in_member:
+                        self._error = EOFError(
+                            "Compressed file ended before the end-of-stream marker was reached"
+                        )
+                    self._eof = True
+                    break
+            if not self._in_member:
+                self._input = self._input.lstrip(b"\x00")  # padding between members is allowed
+                if not self._input:
+                    continue
+                if len(self._input) < 2:
+                    self._input += self._fh.read(1 << 16)
+                if self._input[:2] != b"\x1f\x8b":
+                    self._error = gzip.BadGzipFile(f"Not a gzipped file ({self._input[:2]!r})")
+                    break
+                self._in_member = True
+            try:
+                data = self._z.decompress(self._input, want)
+            except zlib.error as e:
+                self._error = gzip.BadGzipFile(f"corrupt data ({e})")
+                break
+            if self._z.eof:
+                self._input = self._z.unused_data
+                self._z = zlib.decompressobj(31)
+                self._in_member = False
+            else:
+                self._input = self._z.unconsumed_tail
+            out.append(data)
+            want -= len(data)
+        data = b"".join(out)
+        if not data and self._error is not None:
+            raise self._error
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 def open_limited(
     path: Path, max_bytes: int, max_ratio: float, stop: threading.Event | None = None
 ) -> Budget:
@@ -122,7 +184,7 @@ def open_limited(
         "as a possible decompression bomb; raise ASSISTANT_MAX_UNPACK_RATIO or "
         "ASSISTANT_MAX_FILE_MB if it is a real corpus"
     )
-    return Budget(gzip.open(path, "rb"), origin, limit, why, gz=True, stop=stop)
+    return Budget(Gunzip(path.open("rb")), origin, limit, why, gz=True, stop=stop)
 
 
 def skip_blank(stream: Budget) -> tuple[bytes, int]:

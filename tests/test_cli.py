@@ -119,10 +119,10 @@ def test_bad_files_in_a_folder_and_article_text_that_looks_like_markup(tmp_path:
     assert "unpacks to more than 21.0 MB" in reasons["bomb.jsonl.gz"]
     assert "corrupt or truncated gzip file" in reasons["cut.jsonl.gz"]
     assert "corrupt or truncated gzip file" in reasons["zz.jsonl.gz"]
-    assert report["added"] == 2  # budget.md and good.jsonl.gz
+    assert report["added"] > 3  # budget.md, good.jsonl.gz and the rows before the cut
     rows_out = json.loads(run(data, "sources", "--json").stdout)
     ids = {r["id"] for r in rows_out}
-    assert "g1" in ids and len(ids) == 2
+    assert {"g1", "r0", "r1"} <= ids and "r299" not in ids
     budget = next(r for r in rows_out if r["title"].startswith("Budget row"))
     assert budget["title"] == "Budget row [/oops] deepens [bold]" and budget["url"] == ""
     table = run(data, "sources")

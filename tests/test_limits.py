@@ -8,9 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.errors import IngestCancelled, IngestError
-from assistant.limits import Budget, jsonl_lines, open_limited, skip_blank
+from assistant.limits import Budget, Gunzip, jsonl_lines, open_limited, skip_blank
 from assistant.sources import Failure, Reader
 from assistant.types import Article
 from tests.conftest import jsonl_gz, write_bomb
@@ -162,3 +164,46 @@ def test_stop_event_is_checked_by_budget() -> None:
     stop.set()
     with pytest.raises(IngestCancelled):
         s.read(1)
+
+
+def test_truncated_download_keeps_the_articles_before_the_cut(tmp_path: Path) -> None:
+    rows = [{"id": f"t{i}", "text": f"Article number {i} says the harbor reopened."}
+            for i in range(3000)]  # fmt: skip
+    data = jsonl_gz(tmp_path / "x", rows).read_bytes()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    items = list(Reader().read([cut]))
+    arts = [i for i in items if isinstance(i, Article)]
+    fails = [i for i in items if isinstance(i, Failure)]
+    assert len(arts) > 500 and [a.id for a in arts] == [f"t{i}" for i in range(len(arts))]
+    assert all(a.text == f"Article number {a.id[1:]} says the harbor reopened." for a in arts)
+    assert len(fails) <= 2 and "corrupt or truncated gzip file" in fails[-1].reason
+    assert "end-of-stream marker" in fails[-1].reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=4), st.data())
+def test_gunzip_matches_gzip_and_keeps_a_prefix_when_truncated(
+    members: list[bytes], data: st.DataObject
+) -> None:
+    blob = b"".join(gzip.compress(m) for m in members)
+    full = b"".join(members)
+    n = data.draw(st.integers(1, 5000))
+    assert read_gunzip(blob, n)[0] == full
+    cut = data.draw(st.integers(0, len(blob) - 1))
+    got, err = read_gunzip(blob[:cut], n)
+    assert full.startswith(got)
+    if err is None:  # only a cut at a member boundary reads cleanly
+        assert any(blob[:cut] == b"".join(gzip.compress(m) for m in members[:k])
+                   for k in range(len(members) + 1))  # fmt: skip
+
+
+def read_gunzip(blob: bytes, n: int) -> tuple[bytes, Exception | None]:
+    g = Gunzip(io.BytesIO(blob))
+    out = []
+    try:
+        while chunk := g.read(n):
+            out.append(chunk)
+    except (EOFError, OSError) as e:
+        return b"".join(out), e
+    return b"".join(out), None
