@@ -13,13 +13,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -29,9 +29,11 @@ from assistant.errors import (
     AssistantError,
     ConfigError,
     EmptyStoreError,
+    IngestCancelled,
     LLMError,
     QuestionError,
 )
+from assistant.httpguard import BodyLimit, RateLimit, docs_page, no_surrogates
 from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
@@ -39,14 +41,17 @@ from assistant.uploads import MAX_FILES, UploadRejected, Uploads, check_upload
 
 log = logging.getLogger(__name__)
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+MIN_TOKEN_CHARS = 16
+#: Text that must be valid Unicode (a lone surrogate is refused with 422, not a 500 later).
+Text = Annotated[str, AfterValidator(no_surrogates)]
 
 
 # --------------------------------------------------------------------------- schemas
 class HistoryTurn(BaseModel):
     """One earlier exchange, so follow-up questions are understood."""
 
-    question: str
-    answer: str = ""
+    question: Text
+    answer: Text = ""
 
 
 class AskRequest(BaseModel):
@@ -54,12 +59,12 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question, in English.")
+    question: Text = Field(description="The question, in English.")
     history: list[HistoryTurn] = Field(default_factory=list, description="Earlier turns.")
     as_of: date | None = Field(None, description="Ignore articles published after this day.")
     since: date | None = Field(None, description="Only articles published on or after.")
     until: date | None = Field(None, description="Only articles published on or before.")
-    sources: list[str] = Field(default_factory=list, description="Only these outlets.")
+    sources: list[Text] = Field(default_factory=list, description="Only these outlets.")
     top: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
     mode: Literal["extractive", "llm"] | None = Field(
         None, description="Default: llm when an LLM is configured, else extractive."
@@ -124,7 +129,7 @@ class IngestRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    urls: list[str] = Field(min_length=1, max_length=MAX_FILES)
+    urls: list[Text] = Field(min_length=1, max_length=MAX_FILES)
 
 
 class ErrorOut(BaseModel):
@@ -142,6 +147,8 @@ def status_of(exc: AssistantError) -> int:
         return 400
     if isinstance(exc, EmptyStoreError):
         return 409
+    if isinstance(exc, IngestCancelled):
+        return 503
     if isinstance(exc, LLMError):
         return 502
     return 500
@@ -194,12 +201,14 @@ def require_auth_off_loopback(
     host: str, api_token: str | None, user: str | None, password: str | None
 ) -> None:
     """Refuse to expose the server beyond this machine without both API token and UI login."""
+    user, password = (user or "").strip(), (password or "").strip()
     if bool(user) != bool(password):
         raise ConfigError("set both ASSISTANT_WEB_USER and ASSISTANT_WEB_PASSWORD, or neither")
     if is_loopback(host):
         return
+    token = (api_token or "").strip()
     missing = []
-    if not api_token:
+    if not token:
         missing.append("ASSISTANT_API_TOKEN (bearer token for /api)")
     if not (user and password):
         missing.append("ASSISTANT_WEB_USER and ASSISTANT_WEB_PASSWORD (login for the chat)")
@@ -207,6 +216,12 @@ def require_auth_off_loopback(
         raise ConfigError(
             f"refusing to serve on {host}: it is reachable from other machines, so "
             f"authentication is required; set {' and '.join(missing)}, or bind to 127.0.0.1"
+        )
+    if len(token) < MIN_TOKEN_CHARS:
+        raise ConfigError(
+            f"refusing to serve on {host}: ASSISTANT_API_TOKEN is {len(token)} characters; use "
+            f"at least {MIN_TOKEN_CHARS} random ones (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')"
         )
 
 
@@ -294,16 +309,40 @@ INGEST_BODY = {
 def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
     """The FastAPI app with the JSON API; the web chat mounts itself on it."""
     uploads = uploads or Uploads(assistant)
+    s = assistant.settings
     app = FastAPI(
         title="Briefing Assistant API",
         version=__version__,
         description="Verbatim, attributed, cited answers from a news collection.",
-        responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 500: {"model": ErrorOut}},
+        responses={
+            400: {"model": ErrorOut},
+            401: {"model": ErrorOut},
+            413: {"model": ErrorOut},
+            429: {"model": ErrorOut},
+            500: {"model": ErrorOut},
+        },
+        docs_url=None,  # the Swagger UI loads from a CDN; /docs below is self-contained
+        redoc_url=None,
     )
     app.state.assistant = assistant
     app.state.uploads = uploads
     _install_error_handlers(app)
-    guard = [Depends(bearer_guard(assistant.settings.api_token))]
+    upload_cap = uploads.limit_bytes + 64 * 1024  # multipart framing
+    app.add_middleware(
+        BodyLimit,
+        default=s.max_body_kb * 1024,
+        limits=(
+            ("/api/ingest", upload_cap),
+            ("/gradio_api/upload", uploads.limit_bytes * MAX_FILES + 64 * 1024),
+        ),
+    )
+    app.add_middleware(RateLimit, per_minute=s.rate_limit_per_minute)
+    guard = [Depends(bearer_guard(s.api_token))]
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """A self-hosted API reference (works offline)."""
+        return HTMLResponse(docs_page(app.openapi()))
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
@@ -389,6 +428,30 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
                 'send multipart/form-data with files, or JSON {"urls": [...]}', 415
             )
         report = await run_in_threadpool(uploads.ingest, paths, urls)
+        if report.failed and not (report.added or report.updated or report.skipped):
+            reasons = "; ".join(uploads.scrub(f.reason) for f in report.failures[:5])
+            raise UploadRejected(f"nothing was added: {reasons}", 422)
         return uploads.public(report)
+
+    @app.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
+    )
+    def unknown(rest: str, request: Request) -> None:
+        """Unknown API routes answer in the API's error shape (not the chat's)."""
+        for route in app.routes:
+            regex = getattr(route, "path_regex", None)
+            methods = getattr(route, "methods", None) or set()
+            if getattr(route, "name", "") != "unknown" and regex and regex.match(request.url.path) and methods:
+                raise HTTPException(
+                    405,
+                    f"{request.method} is not allowed on {request.url.path}; use "
+                    + " or ".join(sorted(methods)),
+                    headers={"Allow": ", ".join(sorted(methods))},
+                )
+        raise HTTPException(
+            404, f"no API route {request.method} /api/{rest[:100]}; see /docs for the routes"
+        )
 
     return app

@@ -38,6 +38,21 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def plain(text: object, style: str = "") -> Any:
+    """``text`` as a rich Text: shown as written, never read as markup (article text can hold
+    ``[/oops]`` or ``[again]``)."""
+    from rich.text import Text
+
+    return Text(str(text), style=style)
+
+
+def say_error(message: object) -> None:
+    """Print ``error: message`` on stderr; the message is plain text."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
+
+
 def handle_errors(fn: F) -> F:
     """Turn AssistantError (and bad settings) into a message and an exit code."""
 
@@ -48,16 +63,15 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except AssistantError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            say_error(e)
             raise typer.Exit(e.exit_code) from None
+        except UnicodeError as e:  # e.g. a lone surrogate from undecodable argv bytes
+            say_error(f"the input is not valid text ({e}); use UTF-8")
+            raise typer.Exit(2) from None
         except ValidationError as e:
             first = e.errors()[0]
             field = ".".join(str(x) for x in first["loc"])
-            err.print(
-                f"[bold red]error:[/] invalid setting {field} (ASSISTANT_{field.upper()}): "
-                f"{first['msg']}",
-                highlight=False,
-            )
+            say_error(f"invalid setting {field} (ASSISTANT_{field.upper()}): {first['msg']}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -113,6 +127,15 @@ def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]
     return progress, update
 
 
+def _url_hosts(targets: list[str]) -> list[str]:
+    """Hosts of the URLs among ``targets`` (typed by the operator, so trusted)."""
+    import httpx
+
+    from assistant.sources import is_url
+
+    return [httpx.URL(t).host for t in targets if is_url(t)]
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -123,6 +146,7 @@ def ingest(
 ) -> None:
     """Add articles to the store (incremental: unchanged articles are skipped)."""
     a = _assistant()
+    a.reader = a.reader.trusting(_url_hosts(targets))  # the operator may fetch their own URLs
     progress, update = ingest_progress(None)  # the report brings the total
     with progress:
         report = a.ingest(targets, prune=prune, progress=update, force=force)
@@ -130,7 +154,7 @@ def ingest(
         out.print_json(json.dumps(report.to_json()))
     else:
         for f in report.failures:
-            err.print(f"[yellow]skipped[/] {f.reason}", highlight=False)
+            err.print(plain("skipped ", "yellow") + plain(f.reason), highlight=False)
         out.print(
             f"added {report.added}, updated {report.updated}, skipped {report.skipped} "
             f"(unchanged), failed {report.failed}, pruned {report.pruned}; "
@@ -154,11 +178,11 @@ def sources(
     table = Table("id", "published", "source", "chunks", "title")
     for s in arts:
         table.add_row(
-            s.ref.article_id,
+            plain(s.ref.article_id),
             s.ref.published.isoformat() if s.ref.published else "—",
-            s.ref.source or "—",
+            plain(s.ref.source or "—"),
             str(s.n_chunks),
-            s.ref.title[:80],
+            plain(s.ref.title[:80]),
         )
     out.print(table)
     out.print(f"{len(arts)} articles")
@@ -177,7 +201,7 @@ def stats(
     for k, v in data.items():
         if k == "outlets":
             v = ", ".join(f"{o} ({n})" for o, n in list(v.items())[:10])
-        out.print(f"[bold]{k}[/]: {v}", highlight=False)
+        out.print(plain(k, "bold") + plain(f": {v}"), highlight=False)
 
 
 @app.command()
@@ -194,7 +218,7 @@ def config(
     desc = Settings.describe()
     table = Table("setting", "value", "meaning")
     for k, v in values.items():
-        table.add_row(f"ASSISTANT_{k.upper()}", str(v), desc.get(k, ""))
+        table.add_row(f"ASSISTANT_{k.upper()}", plain(v), plain(desc.get(k, "")))
     out.print(table)
 
 
@@ -212,8 +236,9 @@ def search(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     for i, p in enumerate(passages, 1):
-        out.print(f"[bold]{i}. {p.ref.title}[/] — {p.ref.source} {p.ref.published or ''}")
-        out.print(p.chunk.text[:400] + ("…" if len(p.chunk.text) > 400 else ""), highlight=False)
+        head = f" — {p.ref.source} {p.ref.published or ''}"
+        out.print(plain(f"{i}. {p.ref.title}", "bold") + plain(head), highlight=False)
+        out.print(plain(p.chunk.text[:400] + ("…" if len(p.chunk.text) > 400 else "")))
         out.print()
 
 
@@ -314,10 +339,10 @@ def chat() -> None:
         try:
             answer = a.ask(q, history=history)
         except AssistantError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            say_error(e)
             continue
         if answer.standalone_question != q:
-            err.print(f"[dim](understood as: {answer.standalone_question})[/]")
+            err.print(plain(f"(understood as: {answer.standalone_question})", "dim"))
         shown = answer_markdown(answer)
         out.print(Markdown(shown))
         history.append(Turn(q, shown))

@@ -11,6 +11,7 @@ import numpy as np
 
 from assistant.cache import LRU
 from assistant.errors import EmbeddingError
+from assistant.integrity import verify_model, verify_recorded
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -85,6 +86,7 @@ class SentenceEmbedder:
         hf_logging.disable_progress_bar()
 
         path = self._path()
+        verify_model(self.model_name, path, self.cache_dir)  # official weights or refuse
         try:
             if self.backend == "torch":
                 return SentenceTransformer(path, device="cpu")
@@ -155,6 +157,7 @@ class OnnxEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        verify_recorded(onnx_file)  # the hash recorded at export (first load after it)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(

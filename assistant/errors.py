@@ -48,3 +48,11 @@ class LLMError(AssistantError):
 
 class LLMUnavailable(LLMError):
     """The LLM endpoint is down, overloaded, erroring or silent: retried, then a fallback."""
+
+
+class IngestCancelled(IngestError):
+    """An ingest was stopped (the server is shutting down); nothing half-written is kept."""
+
+
+class URLRefused(IngestError):
+    """A URL may not be fetched: not http(s), or it points at this machine or a private net."""

@@ -6,7 +6,6 @@ previous batch and a writer thread commits the batch before that to Chroma.
 
 from __future__ import annotations
 
-import gzip
 import queue
 import re
 import threading
@@ -79,9 +78,10 @@ def estimate_total(targets: Iterable[str], reader: Reader) -> int | None:
     for f in reader.files(targets):
         ext = suffix(f)
         if ext in JSON_LINES_EXT:
-            opener = gzip.open if f.name.lower().endswith(".gz") else open
-            with opener(f, "rb") as fh:
-                total += sum(1 for line in fh if line.strip())
+            n = reader.count_records(f)  # bounded; unreadable files are reported by the read
+            if n is None:
+                return None
+            total += n
         elif ext in FEED_EXT or ext in JSON_EXT:  # many articles, uncounted
             return None
         else:
@@ -117,7 +117,8 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every article under ``targets``; return what happened."""
         t0 = time.perf_counter()
-        report = IngestReport(total=estimate_total(targets, self.reader))
+        # the total only feeds a progress bar: without one, files are not read twice
+        report = IngestReport(total=estimate_total(targets, self.reader) if progress else None)
         seen_ids: set[str] = set()
         read_files: set[str] = set()
         to_encode: queue.Queue[object] = queue.Queue(maxsize=2)
@@ -129,6 +130,8 @@ class Ingestor:
             try:
                 while (item := to_encode.get()) is not _STOP:
                     batch: Batch = item  # type: ignore[assignment]
+                    if self.reader.stop.is_set():
+                        continue  # shutting down: drop queued work; a rerun ingests it
                     texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts)
                     to_write.put((batch, vecs))

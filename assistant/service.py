@@ -27,6 +27,7 @@ from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates,
 from assistant.settings import Settings
 from assistant.sources import Reader
 from assistant.store import ChromaStore, Store, StoredArticle
+from assistant.text import clean_question
 from assistant.types import (
     Answer,
     AnswerEvent,
@@ -61,7 +62,7 @@ class Assistant:
         self.store: Store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
-        self.reader = Reader(int(s.max_file_mb * 1024 * 1024), s.fetch_timeout)
+        self.reader = Reader.from_settings(s)
         self.fusion = FusionConfig(
             s.rrf_k, s.dense_weight, s.lexical_weight, s.recency_weight, s.recency_half_life_days
         )
@@ -365,7 +366,7 @@ class Assistant:
         return query, filters
 
     def _check_question(self, question: str) -> str:
-        q = " ".join((question or "").split())
+        q = clean_question(question)
         if not q:
             raise QuestionError("the question is empty: type a question about the articles")
         if len(q) > self.settings.max_question_chars:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -66,8 +67,29 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(
         0, ge=0, le=5, description="Sentences repeated between neighbouring chunks."
     )
-    max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
+    max_file_mb: float = Field(
+        20.0,
+        gt=0,
+        description="Larger files, fetched pages and JSON lines are skipped with a reason.",
+    )
+    max_unpack_ratio: float = Field(
+        10.0,
+        ge=1,
+        description="A .gz file may unpack to max_file_mb or this many times its size, "
+        "whichever is larger (guards against decompression bombs).",
+    )
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds for each URL or feed fetch.")
+    allow_private_urls: bool = Field(
+        False,
+        description="Let URL ingest (web, API, feed links, redirects) reach this machine and "
+        "private networks; off by default (SSRF guard). The CLI always allows the hosts typed "
+        "on its command line.",
+    )
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Private hosts, addresses or networks (e.g. intranet.example, "
+        "10.1.0.0/16) URL ingest may reach anyway; comma-separated.",
+    )
 
     top_k: int = Field(10, ge=1, le=100, description="Passages retrieved per question.")
     candidates: int = Field(50, ge=5, le=1000, description="Per retriever, before fusion.")
@@ -109,6 +131,12 @@ class Settings(BaseSettings):
     web_user: str | None = Field(None, description="Login user for the web chat.")
     web_password: str | None = Field(None, description="Login password for the web chat.")
     upload_max_mb: float = Field(10.0, gt=0, description="Largest upload accepted.")
+    max_body_kb: int = Field(
+        1024, ge=1, description="Largest request body the API parses (uploads: upload_max_mb)."
+    )
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="API requests per client address per minute; 0 = no limit."
+    )
 
     # Slack tokens are read from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APP_TOKEN only
     slack_workers: int = Field(
@@ -131,6 +159,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Slack bot: per-channel filters, channel id -> {sources, since, until}.",
     )
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _split_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
 
     @field_validator("chroma_url")
     @classmethod

@@ -5,23 +5,31 @@ Each reader yields ``Article`` or ``Failure``; a broken input never stops the ot
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import json
-import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
-from charset_normalizer import from_bytes
-from dateutil import parser as dateparser
 
-from assistant.errors import IngestError
+from assistant.errors import IngestCancelled, IngestError
+from assistant.formats import (
+    article_id,
+    clean_text,
+    decode,
+    html_to_text,
+    is_url,
+    make_article,
+    parse_date,
+    read_html,
+    read_pdf,
+    read_text,
+)
+from assistant.limits import jsonl_lines, mb, open_limited, skip_blank
+from assistant.netguard import NetGuard
+from assistant.settings import Settings
 from assistant.text import count_words
 from assistant.types import Article
 
@@ -34,8 +42,8 @@ PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | FEED_EXT | JSON_EXT | PDF_EXT
 #: The one list of file names the reader takes (``.gz`` only for JSON), for uploads and pages.
 SUFFIXES = tuple(sorted(SUPPORTED)) + tuple(f"{e}.gz" for e in sorted(JSON_EXT))
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 USER_AGENT = "BriefingAssistant/0.1 (+https://localhost)"
+MAX_BAD_LINES = 100  # malformed JSON lines in one file before the rest of it is skipped
 
 
 @dataclass(frozen=True)
@@ -47,86 +55,23 @@ class Failure:
 
 
 Item = Article | Failure
-
-
-def is_url(s: str) -> bool:
-    """Whether ``s`` is an http(s) URL."""
-    return s.startswith(("http://", "https://"))
-
-
-def article_id(url: str, text: str) -> str:
-    """Stable id: from the URL when there is one, else from the text."""
-    key = ("url:" + url.strip()) if url else ("text:" + text)
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-
-
-def make_article(
-    text: str,
-    *,
-    title: str = "",
-    source: str = "",
-    published: Any = None,
-    url: str = "",
-    authors: Iterable[str] | str | None = None,
-    origin: str = "",
-    id: str | None = None,
-) -> Article:
-    """Build an Article with a stable id and a content hash over text and metadata."""
-    text = clean_text(text)
-    if not text.strip():
-        raise IngestError(f"{origin or title or 'article'}: no text found (empty article)")
-    if isinstance(authors, str):
-        authors = [a.strip() for a in re.split(r",| and ", authors) if a.strip()]
-    auth = tuple(str(a) for a in (authors or ()))
-    pub = parse_date(published)
-    title = " ".join((title or "").split()) or _first_line(text)
-    aid = str(id) if id else article_id(url, text)
-    digest = hashlib.sha1(
-        json.dumps([title, source, str(pub), url, auth, text], ensure_ascii=False).encode()
-    ).hexdigest()
-    return Article(aid, title, text, source or "", pub, url or "", auth, origin, digest)
-
-
-def clean_text(text: str) -> str:
-    """Normalise line endings and strip trailing spaces; keep everything else as written."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = text.replace("\ufeff", "")
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line[:120]
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from a date, datetime, ISO string or human date; None when absent."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, tuple | list) and len(value) >= 3:  # feedparser's struct_time
-        return date(int(value[0]), int(value[1]), int(value[2]))
-    try:
-        return dateparser.parse(str(value), fuzzy=True).date()
-    except (ValueError, OverflowError, TypeError):
-        return None
-
-
-def decode(data: bytes, origin: str) -> str:
-    """Bytes to text: UTF-8 first, else the detected legacy encoding; binary is refused."""
-    if b"\x00" in data[:8192]:
-        raise IngestError(f"{origin}: binary file (contains NUL bytes); not an article")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is None:
-        raise IngestError(f"{origin}: cannot detect the text encoding; save it as UTF-8 and retry")
-    return str(best)
+__all__ = [
+    "SUPPORTED",
+    "Article",
+    "Failure",
+    "Item",
+    "Reader",
+    "article_id",
+    "clean_text",
+    "decode",
+    "html_to_text",
+    "is_url",
+    "make_article",
+    "parse_date",
+    "read_html",
+    "read_pdf",
+    "read_text",
+]
 
 
 # ----------------------------------------------------------------------------- files
@@ -135,15 +80,48 @@ def decode(data: bytes, origin: str) -> str:
 class Reader:
     """Turns paths and URLs into articles, with limits from settings."""
 
-    def __init__(self, max_bytes: int = 20 * 1024 * 1024, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        max_bytes: int = 20 * 1024 * 1024,
+        timeout: float = 20.0,
+        *,
+        max_ratio: float = 10.0,
+        guard: NetGuard | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.max_ratio = max_ratio
+        self.guard = guard or NetGuard()
+        self.stop = threading.Event()
         self._client: httpx.Client | None = None
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Reader:
+        """A reader with the size limits and URL guard of ``s``."""
+        return cls(
+            int(s.max_file_mb * 1024 * 1024),
+            s.fetch_timeout,
+            max_ratio=s.max_unpack_ratio,
+            guard=NetGuard(s.allow_private_urls, tuple(s.url_allowlist)),
+        )
+
+    def trusting(self, hosts: Iterable[str]) -> Reader:
+        """A reader like this one that may also fetch from ``hosts`` (an operator's own URLs)."""
+        other = Reader(
+            self.max_bytes, self.timeout, max_ratio=self.max_ratio, guard=self.guard.allowing(hosts)
+        )
+        other.stop = self.stop
+        return other
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise IngestCancelled("ingest stopped: the server is shutting down; run it again")
 
     # -- dispatch
     def read(self, targets: Iterable[str | Path]) -> Iterator[Item]:
         """Every article found under the given files, folders, feeds and URLs."""
         for target in targets:
+            self._check_stop()
             t = str(target)
             if is_url(t):
                 yield from self.read_url(t)
@@ -152,6 +130,7 @@ class Reader:
             if path.is_dir():
                 for f in sorted(path.rglob("*")):
                     if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED:
+                        self._check_stop()
                         yield from self.read_file(f)
             elif path.exists():
                 yield from self.read_file(path)
@@ -182,16 +161,19 @@ class Reader:
             size = path.stat().st_size
             if size == 0:
                 raise IngestError(f"{origin}: empty file")
-            if size > self.max_bytes and suffix(path) not in JSON_EXT:
+            if size > self.max_bytes:
                 raise IngestError(
-                    f"{origin}: {size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.1f} MB "
+                    f"{origin}: {mb(size)} is over the {mb(self.max_bytes)} "
                     "limit; raise ASSISTANT_MAX_FILE_MB to ingest it"
                 )
             ext = suffix(path)
+            if path.name.lower().endswith(".gz") and ext not in JSON_EXT:
+                raise IngestError(f"{origin}: only JSON files may be gzipped (.jsonl.gz, .json.gz)")
             if ext in JSON_EXT:
                 yield from self._read_json(path)
                 return
-            data = path.read_bytes()
+            with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+                data = fh.read_all()
             if ext in PDF_EXT:
                 yield read_pdf(data, origin)
             elif ext in HTML_EXT:
@@ -205,62 +187,105 @@ class Reader:
                     f"{origin}: unsupported file type '{ext}'; supported: "
                     + ", ".join(sorted(SUPPORTED))
                 )
+        except IngestCancelled:
+            raise
         except IngestError as e:
             yield Failure(origin, str(e))
         except OSError as e:
             yield Failure(origin, f"{origin}: cannot read file ({e.strerror or e})")
 
     def _read_json(self, path: Path) -> Iterator[Item]:
+        """A JSON array (or object), or JSON Lines; gzipped or not; within the byte budget."""
         origin = str(path)
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            head = fh.read(1)
-            while head and head.isspace():
-                head = fh.read(1)
-            rest = fh.read() if head == b"[" else None
-            if rest is not None:  # one JSON array
+        with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+            head, skipped = skip_blank(fh)
+            if not head:
+                yield Failure(origin, f"{origin}: no JSON found (only whitespace)")
+                return
+            if head[:1] == b"[":  # one JSON array
+                data = head + fh.read_all()
                 try:
-                    items = json.loads(head + rest)
-                except json.JSONDecodeError as e:
-                    yield Failure(origin, f"{origin}: invalid JSON ({e.msg} at line {e.lineno})")
+                    items = json.loads(data)
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+                    msg = (
+                        f"{e.msg} at line {e.lineno + skipped}"
+                        if isinstance(e, json.JSONDecodeError)
+                        else type(e).__name__
+                    )
+                    yield Failure(origin, f"{origin}: invalid JSON ({msg})")
                     return
-                if isinstance(items, dict):
-                    items = [items]
-                for i, obj in enumerate(items, 1):
+                for i, obj in enumerate(items if isinstance(items, list) else [items], 1):
                     yield _json_item(obj, f"{origin}#{i}")
                 return
-            for n, raw in enumerate(io.BufferedReader(_Prefixed(head, fh)), 1):
-                line = raw.strip()
-                if not line:
-                    continue
+            bad = 0
+            for n, line in jsonl_lines(fh, head, skipped + 1, self.max_bytes):
                 try:
                     obj = json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                    msg = getattr(e, "msg", str(e))
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+                    msg = getattr(e, "msg", type(e).__name__)
                     yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
+                    bad += 1
+                    if bad >= MAX_BAD_LINES:
+                        yield Failure(
+                            origin,
+                            f"{origin}: {bad} malformed lines; skipped the rest of the file "
+                            "(is it JSON Lines?)",
+                        )
+                        return
                     continue
                 yield _json_item(obj, f"{origin}:{n}")
+
+    def count_records(self, path: Path) -> int | None:
+        """How many articles a JSON Lines file holds, cheaply (None when it cannot be read)."""
+        try:
+            with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
+                head, skipped = skip_blank(fh)
+                return sum(1 for _ in jsonl_lines(fh, head, skipped + 1, self.max_bytes))
+        except (IngestError, OSError):
+            return None
 
     # -- feeds and URLs
     @property
     def client(self) -> httpx.Client:
+        """The HTTP client; every request and redirect hop passes the :class:`NetGuard`."""
         if self._client is None:
             self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+                timeout=self.timeout,
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"User-Agent": USER_AGENT},
+                transport=self.guard.transport(),
             )
         return self._client
 
     def fetch(self, url: str) -> httpx.Response:
-        """GET a URL, turning network and HTTP failures into IngestError."""
+        """GET a URL, turning network and HTTP failures into IngestError.
+
+        The body is read as it arrives and cut off at the size limit (after decompression),
+        so neither a huge page nor a gzip-encoded bomb is ever held whole.
+        """
+        self._check_stop()
         try:
-            resp = self.client.get(url)
+            with self.client.stream("GET", url) as resp:
+                if resp.status_code >= 400:
+                    raise IngestError(f"{url}: fetch failed (HTTP {resp.status_code})")
+                parts, seen = [], 0
+                for part in resp.iter_bytes():
+                    seen += len(part)
+                    if seen > self.max_bytes:
+                        raise IngestError(
+                            f"{url}: response over the {mb(self.max_bytes)} limit "
+                            "(ASSISTANT_MAX_FILE_MB)"
+                        )
+                    self._check_stop()
+                    parts.append(part)
+        except httpx.InvalidURL as e:
+            raise IngestError(f"{url[:200]}: not a valid URL ({e})") from e
         except httpx.HTTPError as e:
             raise IngestError(f"{url}: fetch failed ({type(e).__name__}: {e})") from e
-        if resp.status_code >= 400:
-            raise IngestError(f"{url}: fetch failed (HTTP {resp.status_code})")
-        if len(resp.content) > self.max_bytes:
-            raise IngestError(f"{url}: response over the {self.max_bytes / 1e6:.1f} MB limit")
-        return resp
+        return httpx.Response(
+            resp.status_code, headers=resp.headers, content=b"".join(parts), request=resp.request
+        )
 
     def read_url(self, url: str) -> Iterator[Item]:
         """A web page (one article) or a feed (one article per entry)."""
@@ -274,6 +299,8 @@ class Reader:
                 yield read_pdf(body, url, url=url)
             else:
                 yield read_html(resp.text, url, url=url)
+        except IngestCancelled:
+            raise
         except IngestError as e:
             yield Failure(url, str(e))
 
@@ -291,8 +318,10 @@ class Reader:
             where = f"{origin}#{i}"
             try:
                 yield self._feed_entry(entry, outlet, where)
+            except IngestCancelled:
+                raise
             except IngestError as e:
-                yield Failure(where, str(e))
+                yield Failure(where, f"{where}: {e}")
 
     def _feed_entry(self, entry: Any, outlet: str, origin: str) -> Article:
         link = str(entry.get("link", ""))
@@ -323,27 +352,6 @@ class Reader:
             authors=authors,
             origin=origin,
         )
-
-
-class _Prefixed(io.RawIOBase):
-    """A raw stream that yields ``head`` before the rest of ``fh``."""
-
-    def __init__(self, head: bytes, fh: Any) -> None:
-        self._head = head
-        self._fh = fh
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._fh.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 def suffix(path: Path) -> str:
@@ -380,97 +388,3 @@ def _json_item(obj: Any, origin: str) -> Item:
         )
     except IngestError as e:
         return Failure(origin, str(e))
-
-
-def read_text(raw: str, origin: str) -> Article:
-    """A .txt/.md article with optional YAML front matter."""
-    meta: dict[str, Any] = {}
-    body = raw.lstrip("\ufeff")
-    m = _FRONT.match(body)
-    if m:
-        try:
-            loaded = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError as e:
-            raise IngestError(f"{origin}: invalid YAML front matter ({e})") from e
-        if not isinstance(loaded, dict):
-            raise IngestError(f"{origin}: front matter must be key: value pairs")
-        meta = loaded
-        body = body[m.end() :]
-    return make_article(
-        body,
-        title=str(meta.get("title") or ""),
-        source=str(meta.get("source") or ""),
-        published=meta.get("published") or meta.get("date"),
-        url=str(meta.get("url") or ""),
-        authors=meta.get("authors"),
-        origin=origin,
-        id=meta.get("id"),
-    )
-
-
-def html_to_text(html: str) -> str:
-    """Main text of an HTML fragment or page."""
-    import trafilatura
-
-    if not html.strip():
-        return ""
-    if "<" not in html:
-        return html.strip()
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=False, favor_recall=True
-    )
-    if text:
-        return text
-    from lxml import html as lhtml
-
-    try:
-        return str(lhtml.fromstring(html).text_content())
-    except Exception:  # lxml raises several types for junk
-        return ""
-
-
-def read_html(raw: str, origin: str, url: str = "") -> Article:
-    """A web page: main text and metadata via trafilatura."""
-    import trafilatura
-
-    if "<" not in raw:
-        raise IngestError(f"{origin}: not HTML (no tags found)")
-    doc = trafilatura.bare_extraction(
-        raw, url=url or None, with_metadata=True, include_comments=False, favor_recall=True
-    )
-    if doc is None or not getattr(doc, "text", None):
-        raise IngestError(f"{origin}: no article text found in the HTML")
-    authors = getattr(doc, "author", None) or ""
-    return make_article(
-        str(getattr(doc, "text", "")),
-        title=str(getattr(doc, "title", "") or ""),
-        source=str(getattr(doc, "sitename", "") or getattr(doc, "hostname", "") or ""),
-        published=getattr(doc, "date", None),
-        url=url or str(getattr(doc, "url", "") or ""),
-        authors=[a.strip() for a in str(authors).split(";") if a.strip()],
-        origin=origin,
-    )
-
-
-def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
-    """Text of a PDF's pages (pypdf), with its document title when it has one."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta = reader.metadata
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as e:
-        raise IngestError(f"{origin}: malformed PDF ({e})") from e
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
-        raise IngestError(f"{origin}: the PDF has no extractable text (scanned image?)")
-    return make_article(
-        text,
-        title=str(meta.title) if meta and meta.title else Path(origin).stem,
-        published=meta.creation_date if meta and meta.creation_date else None,
-        url=url,
-        authors=[str(meta.author)] if meta and meta.author else None,
-        origin=origin,
-    )

@@ -27,6 +27,10 @@ from assistant.types import Article, ArticleRef, Chunk, Filters, Span
 
 PAGE = 2000
 _GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
+#: Layout of the collections (ids, metadata fields, chunk offsets). Stores from before this
+#: number was recorded have layout 1. Bump it, and migrate or refuse in _check_schema, when
+#: the layout changes.
+SCHEMA_VERSION = 1
 
 
 def date_ord(d: date | None) -> int:
@@ -175,7 +179,9 @@ class ChromaStore:
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=csettings)
             cfg: Any = {"hnsw": {"space": "cosine"}}
-            meta = {"embedding": self.embedding} if self.embedding else None
+            meta: dict[str, Any] = {"schema": SCHEMA_VERSION}
+            if self.embedding:
+                meta["embedding"] = self.embedding
             self._chunks = self._client.get_or_create_collection(
                 f"{self.prefix}_chunks", embedding_function=None, configuration=cfg, metadata=meta
             )
@@ -194,6 +200,7 @@ class ChromaStore:
                 else "check that the data directory is writable and not used by another version"
             )
             raise StoreError(f"cannot open the Chroma store at {self.where}: {e}; {hint}") from e
+        _check_schema((self._chunks.metadata or {}).get("schema", 1), self.where)
         built = (self._chunks.metadata or {}).get("embedding")
         if self.embedding and built and built != self.embedding:
             raise StoreError(
@@ -491,4 +498,19 @@ def _stored(aid: str, meta: dict[str, Any]) -> StoredArticle:
         content_hash=str(meta.get("content_hash", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
         authors=tuple(a for a in str(meta.get("authors", "")).split("; ") if a),
+    )
+
+
+def _check_schema(found: Any, where: str) -> None:
+    """Refuse a store whose layout this version cannot read (never read it wrongly)."""
+    if found == SCHEMA_VERSION:
+        return
+    if isinstance(found, int) and found > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store at {where} has layout version {found}, newer than this assistant's "
+            f"{SCHEMA_VERSION}: upgrade the assistant, or use another ASSISTANT_DATA_DIR"
+        )
+    raise StoreError(
+        f"the store at {where} has layout version {found!r}, which this assistant "
+        f"(version {SCHEMA_VERSION}) cannot read: re-ingest into a new ASSISTANT_DATA_DIR"
     )

@@ -194,6 +194,29 @@ def normalize(text: str) -> str:
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "—": "-"})
 
 
+def clean_question(text: str) -> str:
+    """A question with control and invisible (format) characters removed and spaces collapsed.
+
+    Raises:
+        QuestionError: the text holds lone UTF-16 surrogates (it is not valid Unicode).
+    """
+    from assistant.errors import QuestionError
+
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text or ""):
+        raise QuestionError(
+            "the question is not valid text (it holds a lone UTF-16 surrogate such as \\ud800); "
+            "send it as UTF-8"
+        )
+    kept = []
+    for ch in text or "":
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif cat not in ("Cf", "Co", "Cn"):  # zero-width, bidi marks, private use, unassigned
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens."""
     return _WORD.findall(text.lower())

@@ -316,6 +316,22 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def stopping_server_class() -> type:
+    """A uvicorn Server that also stops running ingests on SIGINT/SIGTERM."""
+    import uvicorn
+
+    class StoppingServer(uvicorn.Server):
+        def __init__(self, config: Any, on_exit: Any) -> None:
+            super().__init__(config)
+            self.on_exit = on_exit
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.on_exit()  # a running ingest stops at its next read (no half-written article)
+            super().handle_exit(sig, frame)
+
+    return StoppingServer
+
+
 def serve(
     host: str | None = None, port: int | None = None, assistant: Assistant | None = None
 ) -> None:
@@ -339,5 +355,8 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     print(f"Briefing Assistant: http://{shown}:{port}/  (API docs: /docs)", flush=True)
     t0 = time.perf_counter()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10
+    )
+    stopping_server_class()(config, on_exit=assistant.reader.stop.set).run()
     print(f"stopped after {time.perf_counter() - t0:.0f} s", flush=True)

@@ -140,3 +140,25 @@ def fake(llm_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield llm_server
     assert not llm_server.errors, llm_server.errors
     llm_server.reset()
+
+
+def write_bomb(path: Path, megabytes: float = 3) -> Path:
+    """A gzip "bomb": ``megabytes`` of gzip that unpack to about 1000 times as many spaces.
+
+    Built from one compressed 16 MB member repeated (gzip allows concatenated members), so
+    making it takes a fraction of a second.
+    """
+    import gzip
+
+    member = gzip.compress(b" " * (1 << 24), 9)
+    path.write_bytes(member * int(megabytes * 1_000_000 // len(member)))
+    return path
+
+
+def jsonl_gz(path: Path, rows: list[dict[str, object]]) -> Path:
+    """A gzipped JSON Lines file of ``rows``."""
+    import gzip
+    import json
+
+    path.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in rows).encode()))
+    return path

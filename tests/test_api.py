@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import threading
 import time
@@ -62,7 +63,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[
     from assistant.web import build_app
 
     data = tmp_path_factory.mktemp("api") / "data"
-    assistant = Assistant(make_settings(data, upload_max_mb=0.25), embedder=embedder)
+    # fetches from the test's own 127.0.0.1 servers are opted in (the SSRF guard is on by
+    # default; tests/test_netguard.py covers it)
+    assistant = Assistant(
+        make_settings(data, upload_max_mb=0.25, allow_private_urls=True), embedder=embedder
+    )
     assert assistant.ingest([str(CORPUS)]).added == 1
     with serve_in_thread(build_app(assistant)) as url:
         yield assistant, url
@@ -173,13 +178,44 @@ def test_upload_names_cannot_escape_the_upload_folder(served: Any, client: httpx
 
 
 def test_unreadable_upload_is_reported_without_server_paths(client: httpx.Client) -> None:
-    r = client.post("/api/ingest", files=[("files", ("broken.json", b'{"title": "no text"}'))])
+    broken = ("broken.json", b'{"title": "no text"}')
+    r = client.post("/api/ingest", files=[("files", broken)])
+    assert_clean_error(r, 422, "nothing was added: broken.json:1: no 'text' or 'body' field")
+    assert "uploads" not in r.text
+    r = client.post(
+        "/api/ingest", files=[("files", broken), ("files", ("ok.md", NEW_ARTICLE))]
+    )  # some added: 200 with the failures listed
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["added"] == 0 and body["failed"] == 1
+    assert body["added"] + body["updated"] + body["skipped"] == 1 and body["failed"] == 1
     failure = body["failures"][0]
     assert failure["origin"].startswith("broken.json") and "uploads" not in str(failure)
     assert "text" in failure["reason"]
+
+
+def test_bomb_upload_is_refused_and_the_rest_of_the_upload_ingests(
+    served: Any, client: httpx.Client, tmp_path: Path
+) -> None:
+    from tests.conftest import write_bomb
+
+    bomb = write_bomb(tmp_path / "bomb.jsonl.gz", megabytes=0.2).read_bytes()  # 200 MB unpacked
+    r = client.post("/api/ingest", files=[("files", ("bomb.jsonl.gz", bomb))])
+    assert_clean_error(r, 422, "nothing was added: bomb.jsonl.gz: unpacks to more than")
+    assert "decompression bomb" in r.json()["error"] and "uploads" not in r.text
+    corrupt = gzip.compress(b"")[:10] + b"\xff" * 30  # a gzip header, then junk
+    r = client.post("/api/ingest", files=[("files", ("cut.jsonl.gz", corrupt))])
+    assert_clean_error(r, 422, "cut.jsonl.gz: corrupt or truncated gzip file")
+    good = NEW_ARTICLE.replace(b"Ferry terminal", b"Bomb-proof ferry").replace(b"Nine", b"Ten")
+    r = client.post(
+        "/api/ingest",
+        files=[("files", ("b.jsonl.gz", bomb)), ("files", ("c.jsonl.gz", corrupt)),
+               ("files", ("good.md", good))],
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["added"] == 1 and body["failed"] == 2, body
+    assert [f["origin"] for f in body["failures"]] == ["b.jsonl.gz", "c.jsonl.gz"]
+    assert any(s.ref.title == "Bomb-proof ferry to open in May" for s in served[0].sources())
 
 
 @pytest.mark.parametrize(
@@ -256,6 +292,7 @@ def test_login_guards_the_chat_and_token_the_api(tmp_path: Path) -> None:
     from assistant.web import build_app
 
     settings = make_settings(tmp_path / "data", web_user="ann", web_password="pw", api_token="t")
+    # (a short token is fine on 127.0.0.1; off loopback it must have 16+ characters)
     with serve_in_thread(build_app(Assistant(settings))) as url, httpx.Client(base_url=url) as c:
         assert c.get("/config").status_code == 401  # the chat's config needs a login
         assert c.post("/login", data={"username": "ann", "password": "no"}).status_code == 400
@@ -283,8 +320,27 @@ def test_serving_beyond_loopback_requires_auth(served: Any) -> None:
         require_auth_off_loopback("0.0.0.0", "token", None, None)
     with pytest.raises(ConfigError, match="both"):
         require_auth_off_loopback("127.0.0.1", None, "ann", None)
-    require_auth_off_loopback("0.0.0.0", "token", "ann", "pw")
+    long_token = "k" * 16
+    require_auth_off_loopback("0.0.0.0", long_token, "ann", "pw")
     require_auth_off_loopback("127.0.0.1", None, None, None)
+    require_auth_off_loopback("127.0.0.1", "t", None, None)
+
+
+@pytest.mark.parametrize(
+    ("token", "user", "password", "match"),
+    [
+        ("x", "ann", "pw", "ASSISTANT_API_TOKEN is 1 characters; use at least 16"),
+        ("a" * 15, "ann", "pw", "is 15 characters"),
+        ("   ", "ann", "pw", "set ASSISTANT_API_TOKEN"),
+        ("k" * 16, " ", " ", "set ASSISTANT_WEB_USER and ASSISTANT_WEB_PASSWORD"),
+        ("k" * 16, "", "pw", "both"),
+    ],
+)
+def test_weak_credentials_are_refused_off_loopback(
+    token: str, user: str, password: str, match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        require_auth_off_loopback("0.0.0.0", token, user, password)
 
 
 @pytest.mark.parametrize(

@@ -88,3 +88,68 @@ def test_config_masks_secrets(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=120)
     values = json.loads(proc.stdout)
     assert values["llm_api_key"] == "***" and "sk-secret" not in proc.stdout
+
+
+MARKUP_ARTICLE = """---
+title: "Budget row [/oops] deepens [bold]"
+source: "[red]Wire[/red]"
+url: "javascript:alert(1)"
+---
+The finance minister said the budget vote was delayed [again] until Friday, and the
+opposition leader said the delay [/i] showed the coalition was divided.
+"""
+
+
+def test_bad_files_in_a_folder_and_article_text_that_looks_like_markup(tmp_path: Path) -> None:
+    import gzip
+
+    from tests.conftest import jsonl_gz, write_bomb
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "budget.md").write_text(MARKUP_ARTICLE)
+    rows = [{"id": f"r{i}", "text": f"Report {i}: the harbor reopened, officials said."}
+            for i in range(300)]  # fmt: skip
+    cut = jsonl_gz(tmp_path / "full.jsonl.gz", rows).read_bytes()
+    (folder / "cut.jsonl.gz").write_bytes(cut[: len(cut) // 2])  # truncated download
+    write_bomb(folder / "bomb.jsonl.gz", megabytes=0.5)
+    jsonl_gz(folder / "good.jsonl.gz", [{"id": "g1", "text": "The ferry runs again, Lopez said."}])
+    (folder / "zz.jsonl.gz").write_bytes(gzip.compress(b"")[:5])  # not even a gzip header
+    data = tmp_path / "data"
+    proc = run(data, "ingest", str(folder), "--json", check=False)
+    assert proc.returncode == 1 and "Aborted" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    reasons = {Path(f["origin"]).name: f["reason"] for f in report["failures"]}
+    assert sorted(reasons) == ["bomb.jsonl.gz", "cut.jsonl.gz", "zz.jsonl.gz"]
+    assert "unpacks to more than 21.0 MB" in reasons["bomb.jsonl.gz"]
+    assert "corrupt or truncated gzip file" in reasons["cut.jsonl.gz"]
+    assert "corrupt or truncated gzip file" in reasons["zz.jsonl.gz"]
+    assert report["added"] > 3  # budget.md, good.jsonl.gz and the rows before the cut
+    rows_out = json.loads(run(data, "sources", "--json").stdout)
+    ids = {r["id"] for r in rows_out}
+    assert {"g1", "r0", "r1"} <= ids and "r299" not in ids
+    budget = next(r for r in rows_out if r["title"].startswith("Budget row"))
+    assert budget["title"] == "Budget row [/oops] deepens [bold]" and budget["url"] == ""
+    table = run(data, "sources")
+    assert "Budget row [/oops] deepens [bold]" in table.stdout and "[red]Wire[/red]" in table.stdout
+    found = run(data, "search", "budget vote delayed", "--top", "1")
+    assert "Budget row [/oops] deepens [bold]" in found.stdout
+    assert "delayed [again] until Friday" in found.stdout and "the delay [/i] showed" in found.stdout
+    stats = run(data, "stats")
+    assert "[red]Wire[/red] (1)" in stats.stdout
+
+
+def test_invalid_text_in_a_question_is_a_clean_error(store: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", b"why \xed\xa0\x80?"],
+        cwd=ROOT,
+        env={**os.environ, "ASSISTANT_DATA_DIR": str(store)},
+        capture_output=True,
+        timeout=300,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert "the question is not valid text" in err
+    invisible = run(store, "ask", "\u200b\u200d\u2060", check=False)
+    assert invisible.returncode == 2 and "the question is empty" in invisible.stderr

@@ -181,7 +181,19 @@ def site() -> Iterator[str]:
     server.shutdown()
 
 
-def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def fresh_net(tmp_path: Path, embedder):  # type: ignore[no-untyped-def]
+    """An empty Assistant that may fetch from this test's own 127.0.0.1 servers (opt-in)."""
+    from assistant.service import Assistant
+    from tests.conftest import make_settings
+
+    a = Assistant(make_settings(tmp_path / "data", allow_private_urls=True))
+    a.embedder = embedder
+    return a
+
+
+def test_feed_url_and_page_url(fresh_net, site: str) -> None:  # type: ignore[no-untyped-def]
+    fresh = fresh_net
     report = fresh.ingest([f"{site}/feed.xml", f"{site}/article.html", f"{site}/missing"])
     assert report.added == 3
     [fail] = report.failures
@@ -195,7 +207,8 @@ def test_feed_url_and_page_url(fresh, site: str) -> None:  # type: ignore[no-unt
     assert fetched.url == f"{site}/page.html"
 
 
-def test_unreachable_feed_is_reported(fresh) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_feed_is_reported(fresh_net) -> None:  # type: ignore[no-untyped-def]
+    fresh = fresh_net
     from tests.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/feed.xml"
@@ -216,3 +229,21 @@ def test_chroma_server_backend(chroma_server: str, tmp_path: Path, embedder) -> 
     answer = a.ask("What does Russia require before talks?")
     assert not answer.abstained
     assert "Officials from the Russian side" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(("layout", "match"), [(99, "newer than this assistant's 1"),
+                                                ("x", "cannot read: re-ingest")])  # fmt: skip
+def test_store_layout_version_is_checked(tmp_path: Path, layout: object, match: str) -> None:
+    import chromadb
+
+    from assistant.errors import StoreError
+    from assistant.store import SCHEMA_VERSION, ChromaStore
+
+    ChromaStore(tmp_path / "a", "news").open()
+    written = chromadb.PersistentClient(path=str(tmp_path / "a" / "chroma"))
+    assert written.get_collection("news_chunks").metadata["schema"] == SCHEMA_VERSION == 1
+    client = chromadb.PersistentClient(path=str(tmp_path / "b" / "chroma"))
+    client.get_or_create_collection("news_chunks", metadata={"schema": layout})
+    del client
+    with pytest.raises(StoreError, match=match):
+        ChromaStore(tmp_path / "b", "news").open()

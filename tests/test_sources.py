@@ -123,3 +123,35 @@ def test_rtqa_corpus_reads_as_is() -> None:
     assert isinstance(first, Article)
     assert first.id == "000a59fcd3ac0dfd" and first.source == "USA Today"
     assert first.published == date(2022, 7, 6)
+
+
+def test_lone_surrogate_escapes_in_json_become_replacement_characters(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_parsers.py: this crashed the whole ingest (UnicodeEncodeError)
+    f = tmp_path / "s.jsonl"
+    f.write_text('{"title": "Bad \\ud800 title", "text": "Text \\udc00 here.", "authors": ["A \\ud83d"]}\n'
+                 '{"text": "Fine \\ud83d\\ude00 pair."}')  # fmt: skip
+    a, b = read_all(f)
+    assert isinstance(a, Article) and isinstance(b, Article)
+    assert (a.title, a.text, a.authors) == ("Bad \ufffd title", "Text \ufffd here.", ("A \ufffd",))
+    assert b.text == "Fine \U0001f600 pair."
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [("javascript:alert(1)", ""), ("data:text/html,x", ""), ("file:///etc/passwd", ""),
+     (" HTTPS://x.test/a ", "HTTPS://x.test/a"), ("http://x.test/", "http://x.test/"),
+     ("//x.test/a", ""), ("vbscript:x", "")],
+)  # fmt: skip
+def test_front_matter_url_must_be_http(url: str, kept: str) -> None:
+    a = read_text(f"---\nurl: '{url}'\n---\nBody text here.", "a.md")
+    assert a.url == kept
+
+
+FUZZ_CORPUS = sorted((Path(__file__).parent / "fuzz_corpus").iterdir())
+
+
+@pytest.mark.parametrize("path", FUZZ_CORPUS, ids=[p.name for p in FUZZ_CORPUS])
+def test_past_fuzz_findings_read_as_articles_or_failures(path: Path) -> None:
+    """Inputs that once made an exception escape the reader (benchmarks/fuzz_parsers.py)."""
+    items = list(Reader().read([path]))
+    assert items and all(isinstance(i, Article | Failure) for i in items)

@@ -6,6 +6,8 @@ Set ``SCREENSHOTS=docs/screenshots`` to refresh the screenshots used in the docs
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -270,3 +272,75 @@ def test_llm_answer_streams_then_shows_verified_quotes(
         prose.locator("a.cite").first.click()
         pg.locator("#sources-panel mark.passage").first.wait_for()
         ctx.close()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_running_upload_ingest(tmp_path: Path) -> None:
+    """`assistant web` gets SIGTERM while an upload of 2000 articles is being ingested: it stops
+    reading, exits, and the store holds only whole articles."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import ROOT, free_port
+
+    port = free_port()
+    data = tmp_path / "data"
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_UPLOAD_MAX_MB": "5"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "web", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rows = "\n".join(
+            json.dumps({"id": f"a{i}", "text": f"Story {i}: the harbor reopened on day {i}, "
+                        "the port director said, and traffic resumed. " * 3})
+            for i in range(2000)
+        )  # fmt: skip
+        result: dict[str, object] = {}
+
+        def upload() -> None:
+            try:
+                r = httpx.post(
+                    base + "/api/ingest",
+                    files=[("files", ("many.jsonl", rows.encode()))],
+                    timeout=300,
+                )
+                result["status"] = r.status_code
+                result["body"] = r.text[:300]
+            except httpx.HTTPError as e:
+                result["error"] = type(e).__name__
+
+        t = threading.Thread(target=upload)
+        t.start()
+        for _ in range(600):  # until the first articles are stored
+            if httpx.get(base + "/api/sources", timeout=10).json():
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=240) is not None
+        t.join(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    assert result.get("status") in (503, None), (result, out[-2000:])  # stopped or closed
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    a = Assistant(Settings(data_dir=data))
+    stored = a.sources()
+    assert 0 < len(stored) < 2000  # it stopped before reading everything
+    assert all(s.n_chunks >= 1 for s in stored)
+    assert a.store.chunks.count() == sum(s.n_chunks for s in stored)
