@@ -8,23 +8,19 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# Cold start: a command imports only what it uses (rich's Markdown, Table and Progress, the
+# service with Chroma and the encoder, the web stack); `assistant --help` needs none of them.
 
 app = typer.Typer(
     add_completion=False,
@@ -35,6 +31,20 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def Markdown(text: str) -> Any:
+    """rich's Markdown renderable (markdown-it loads only for commands that print one)."""
+    from rich.markdown import Markdown as RichMarkdown
+
+    return RichMarkdown(text)
+
+
+def Table(*headers: str) -> Any:
+    """A rich Table with these column headers."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*headers)
 
 
 def handle_errors(fn: F) -> F:
@@ -84,6 +94,15 @@ def _date(value: str | None, name: str) -> date | None:
 
 def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]:
     """A rich progress bar for an ingest and the callback that feeds it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]ingest"),
