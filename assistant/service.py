@@ -269,7 +269,9 @@ class Assistant:
         )
 
     def _check_store(self) -> None:
-        if self.store.chunks.count() == 0:
+        # the BM25 index knows the chunk count (refreshed as lexical() says); asking Chroma to
+        # count on every question scans its database
+        if len(self.lexical()) == 0:
             raise EmptyStoreError(
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )

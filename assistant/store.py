@@ -238,17 +238,18 @@ class ChromaStore:
     def dense(
         self, embedding: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, ArticleRef, float]]:
-        """Nearest chunks by cosine similarity, within the filters."""
-        n = self.chunks.count()
-        if n == 0:
-            return []
+        """Nearest chunks by cosine similarity, within the filters (fewer if the store is small).
+
+        No ``count()`` first: Chroma returns what there is, and a count is a database scan
+        that grows with the store.
+        """
         kwargs: dict[str, Any] = {}
         where = chroma_where(filters)
         if where:
             kwargs["where"] = where
         res = self.chunks.query(
             query_embeddings=[embedding.astype(np.float32)],
-            n_results=min(k, n),
+            n_results=k,
             include=["metadatas", "documents", "distances"],
             **kwargs,
         )
@@ -265,12 +266,9 @@ class ChromaStore:
 
     def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest chunk ids and cosine similarities, unfiltered (fast HNSW path)."""
-        n = self.chunks.count()
-        if n == 0:
-            return []
         res = self.chunks.query(
             query_embeddings=[embedding.astype(np.float32)],
-            n_results=min(k, n),
+            n_results=k,
             include=["distances"],
         )
         return [
