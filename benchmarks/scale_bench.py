@@ -2,6 +2,8 @@
 
     python benchmarks/scale_bench.py --data /work/scale-data [--collection news]
         [--questions ../shared/bench/rtqa/questions-dev.jsonl] [--shift-days N] [--limit N]
+        [--chroma-url http://127.0.0.1:8000]   (the store served by `chroma run`; the BM25
+                                                index still lives under --data)
 
 Two fresh processes, one after the other:
 1. ``prepare``: builds the BM25 index from the store (or finds it on disk) and reports the time
@@ -96,6 +98,7 @@ def main() -> None:
                     default=ROOT.parent / "shared/bench/rtqa/questions-dev.jsonl")
     ap.add_argument("--shift-days", type=int, default=0, help="added to each question's date")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--chroma-url", default=None, help="a `chroma run` server holding the store")
     ap.add_argument("--step", choices=["all", "prepare", "serve"], default="all")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -115,7 +118,8 @@ def main() -> None:
         result["load_average_after"] = round(os.getloadavg()[0], 2)
         print(json.dumps(result, indent=1))
         return
-    a = Assistant(Settings(data_dir=args.data, collection=args.collection))
+    a = Assistant(Settings(data_dir=args.data, collection=args.collection,
+                           chroma_url=args.chroma_url))
     if args.step == "prepare":
         print(json.dumps(prepare(a)))
         return
