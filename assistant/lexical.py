@@ -87,6 +87,12 @@ class LexicalIndex:
             ok &= np.isin(self.source, list(filters.sources))
         return ok.astype(np.float32)
 
+    def ids_within(self, filters: Filters | None) -> list[str]:
+        """Ids of the chunks the filters allow."""
+        m = self.mask(filters)
+        pick = range(len(self.records)) if m is None else np.flatnonzero(m)
+        return [self.records[int(i)][0].id for i in pick]
+
     def search(
         self, query: str, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, ArticleRef, float]]:

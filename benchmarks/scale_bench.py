@@ -10,7 +10,8 @@ Two fresh processes, one after the other:
    and peak memory of that step (what a new deployment pays once per store change);
 2. ``serve``: loads everything from disk as a server would, answers three warm-up questions,
    then every question twice over: with its date as "as of" (moved by --shift-days into the
-   newest copy of the news) and without a date. Reports warm `ask` p50/p95/max per pass,
+   newest copy of the news) and without a date. Reports warm `ask` p50/p95/max per pass
+   (wall, and CPU time of the process, which moves less with other work on the machine),
    the peak RSS of the serving process, and the size of each bounded cache at the end.
 """
 
@@ -75,14 +76,17 @@ def serve(a: Assistant, rows: list[dict[str, Any]], shift: int) -> dict[str, Any
     }
     for name, qs in passes.items():
         ms = []
+        cpu = []
         abstained = 0
         for q, as_of in qs:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             ans = a.ask(q, as_of=as_of)
             ms.append(1000 * (time.perf_counter() - t0))
+            cpu.append(1000 * (time.process_time() - c0))
             abstained += ans.abstained
         out[name] = {"questions": len(ms), "p50_ms": pct(ms, 0.5), "p95_ms": pct(ms, 0.95),
                      "max_ms": round(max(ms), 1), "mean_ms": round(statistics.mean(ms), 1),
+                     "cpu_p50_ms": pct(cpu, 0.5), "cpu_p95_ms": pct(cpu, 0.95),
                      "abstained": abstained}
     out["end"] = rss_mib()
     out["caches"] = {"article_texts": len(a._texts), "query_vectors": len(a.embedder._cache),
