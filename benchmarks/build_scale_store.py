@@ -28,6 +28,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import chromadb  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+
 from assistant.store import PAGE, ChromaStore  # noqa: E402
 
 
@@ -65,12 +68,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="scale-src-"))
     try:
         shutil.copytree(args.source / "chroma", tmp / "chroma")
-        src = ChromaStore(tmp, args.source_collection)
-        embedding = str((src.chunks.metadata or {}).get("embedding", ""))
-        dest = ChromaStore(args.dest, args.collection, embedding=embedding)
+        # raw collections of Chroma (a benchmark may use them; the package goes through
+        # store.py): the source copy as it is, the destination created by ChromaStore itself
+        # so that its collections have exactly the assistant's configuration and metadata
+        quiet = ChromaSettings(anonymized_telemetry=False)
+        src_client = chromadb.PersistentClient(str(tmp / "chroma"), settings=quiet)
+        src_chunks = src_client.get_collection(f"{args.source_collection}_chunks")
+        src_articles = src_client.get_collection(f"{args.source_collection}_articles")
+        embedding = str((src_chunks.metadata or {}).get("embedding", ""))
+        ChromaStore(args.dest, args.collection, embedding=embedding).counts()
+        dest_client = chromadb.PersistentClient(str(args.dest / "chroma"), settings=quiet)
+        dest_chunks = dest_client.get_collection(f"{args.collection}_chunks")
+        dest_articles = dest_client.get_collection(f"{args.collection}_articles")
         dates = [
             str(m["published"])
-            for page in pages(src.articles, ["metadatas"])
+            for page in pages(src_articles, ["metadatas"])
             for m in page["metadatas"]
             if m.get("published")
         ]
@@ -80,16 +92,16 @@ def main() -> None:
         n_chunks = n_articles = 0
         for k in range(1, args.copies + 1):
             prefix, days = f"c{k}-", k * span
-            for page in pages(src.chunks, ["embeddings", "documents", "metadatas"]):
-                dest.chunks.add(
+            for page in pages(src_chunks, ["embeddings", "documents", "metadatas"]):
+                dest_chunks.add(
                     ids=[prefix + i for i in page["ids"]],
                     embeddings=page["embeddings"],
                     documents=page["documents"],
                     metadatas=[shifted(m, days, prefix) for m in page["metadatas"]],
                 )
                 n_chunks += len(page["ids"])
-            for page in pages(src.articles, ["embeddings", "documents", "metadatas"]):
-                dest.articles.add(
+            for page in pages(src_articles, ["embeddings", "documents", "metadatas"]):
+                dest_articles.add(
                     ids=[prefix + i for i in page["ids"]],
                     embeddings=page["embeddings"],
                     documents=page["documents"],
@@ -97,6 +109,8 @@ def main() -> None:
                 )
                 n_articles += len(page["ids"])
             print(f"copy {k}: {n_chunks} chunks, {n_articles} articles so far", file=sys.stderr)
+        articles, chunks = ChromaStore(args.dest, args.collection, embedding=embedding).counts()
+        assert (articles, chunks) == (n_articles, n_chunks), (articles, chunks)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({

@@ -89,7 +89,8 @@ def serve(a: Assistant, rows: list[dict[str, Any]], shift: int) -> dict[str, Any
                      "cpu_p50_ms": pct(cpu, 0.5), "cpu_p95_ms": pct(cpu, 0.95),
                      "abstained": abstained}
     out["end"] = rss_mib()
-    out["caches"] = {"article_texts": len(a._texts), "query_vectors": len(a.embedder._cache),
+    out["caches"] = {"article_texts": len(getattr(a, "_texts", ())),
+                     "query_vectors": len(getattr(a.embedder, "_cache", ())),
                      "bm25_chunks": len(lex)}
     return out
 
