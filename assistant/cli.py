@@ -9,23 +9,19 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# Cold start: a command imports only what it uses (rich's Markdown, Table and Progress, the
+# service with Chroma and the encoder, the web stack); `assistant --help` needs none of them.
 
 app = typer.Typer(
     add_completion=False,
@@ -51,6 +47,20 @@ def say_error(message: object) -> None:
     from rich.text import Text
 
     err.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
+
+
+def Markdown(text: str) -> Any:
+    """rich's Markdown renderable (markdown-it loads only for commands that print one)."""
+    from rich.markdown import Markdown as RichMarkdown
+
+    return RichMarkdown(text)
+
+
+def Table(*headers: str) -> Any:
+    """A rich Table with these column headers."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*headers)
 
 
 def handle_errors(fn: F) -> F:
@@ -99,6 +109,15 @@ def _date(value: str | None, name: str) -> date | None:
 
 def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]:
     """A rich progress bar for an ingest and the callback that feeds it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]ingest"),
@@ -390,6 +409,8 @@ def eval_cmd(
         ingesting, on_ingest = ingest_progress(None)
         with ingesting:
             a.ingest([str(corpus)], progress=on_ingest)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=err)
     task = bar.add_task("eval", total=None)
     with bar:

@@ -80,16 +80,11 @@ class SentenceEmbedder:
         return self._model
 
     def _load(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
         path = self._path()
         verify_model(self.model_name, path, self.cache_dir)  # official weights or refuse
         try:
             if self.backend == "torch":
-                return SentenceTransformer(path, device="cpu")
+                return _load_torch(path)
             return self._load_onnx(path)
         except (OSError, ValueError) as e:
             raise EmbeddingError(
@@ -145,24 +140,30 @@ class SentenceEmbedder:
         return int(dim or 384)
 
 
+def _load_torch(path: str) -> Any:
+    """The sentence-transformers model on torch (imported only for this backend)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(path, device="cpu")
+
+
 class OnnxEncoder:
     """The same model run by onnxruntime: exported once from the local weights, optionally
     int8-quantised (MatMul weights, per channel), mean-pooled and normalised like the original.
 
     Nothing is downloaded: the export reads the local safetensors with torch and writes
-    ``model.onnx`` (and ``model_int8.onnx``) under the data directory.
+    ``model.onnx`` (and ``model_int8.onnx``) under the data directory. Loading an exported model
+    needs only onnxruntime and tokenizers; the graph, once optimised, is saved beside it (per
+    onnxruntime version) so later processes skip that step.
     """
 
     def __init__(self, onnx_file: Path, tokenizer_dir: Path, max_length: int = 256) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         verify_recorded(onnx_file)  # the hash recorded at export (first load after it)
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(onnx_file), opts, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(onnx_file)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding()
@@ -211,6 +212,44 @@ class OnnxEncoder:
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out[idx] = pooled
         return out
+
+
+def _session(onnx_file: Path) -> Any:
+    """An onnxruntime session on the CPU, from the saved optimised graph when there is one.
+
+    Worker threads sleep instead of spinning between runs: on a machine shared with Chroma,
+    a web server or other processes, spinning threads take the CPU the next step needs.
+    """
+    import onnxruntime as ort
+
+    def options(level: Any) -> Any:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = level
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return opts
+
+    levels = ort.GraphOptimizationLevel
+    cpu = ["CPUExecutionProvider"]
+    optimised = onnx_file.with_name(f"{onnx_file.stem}.opt-ort{ort.__version__}.onnx")
+    # onnxruntime's errors are plain Exceptions; any failure with the cached graph falls back
+    # to the exported file, whose own errors then surface
+    if optimised.exists():
+        try:
+            return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
+        except Exception:
+            optimised.unlink(missing_ok=True)
+    # "extended" fusions are portable across CPUs; the layout-specific "all" level is applied
+    # at each load, which is cheap on an already fused graph
+    tmp = optimised.with_suffix(f".{os.getpid()}.tmp.onnx")
+    save = options(levels.ORT_ENABLE_EXTENDED)
+    save.optimized_model_filepath = str(tmp)
+    try:
+        ort.InferenceSession(str(onnx_file), save, cpu)
+        tmp.rename(optimised)
+        return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
+    except Exception:  # e.g. a read-only cache folder
+        tmp.unlink(missing_ok=True)
+    return ort.InferenceSession(str(onnx_file), options(levels.ORT_ENABLE_ALL), cpu)
 
 
 def _export_onnx(source: Path, dest: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,25 +21,34 @@ from assistant.store import date_ord
 from assistant.types import ArticleRef, Chunk, Filters
 
 _STEMMER: Any = None
+_STOPWORDS: frozenset[str] = frozenset()
+# bm25s's own tokenizer: scikit-learn's token pattern on lower-cased text
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
 def _stemmer() -> Any:
-    global _STEMMER
+    global _STEMMER, _STOPWORDS
     if _STEMMER is None:
         import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
 
+        _STOPWORDS = frozenset(STOPWORDS_EN)
         _STEMMER = Stemmer.Stemmer("english")
     return _STEMMER
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-worded, stemmed tokens (the same for documents and queries)."""
-    import bm25s
+    """Lower-cased, stop-worded, stemmed tokens (the same for documents and queries).
 
-    out = bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False, show_progress=False
-    )
-    return [list(t) for t in out]
+    Exactly the tokens of ``bm25s.tokenize(texts, stopwords="en", stemmer=...)`` (the tests
+    compare them) without its per-call set-up (progress bars, a stopword set per text), which
+    cost more than the work when answering tokenises dozens of single sentences per question.
+    """
+    stemmer = _stemmer()
+    split = [[w for w in _TOKEN.findall(t.lower()) if w not in _STOPWORDS] for t in texts]
+    unique = list(dict.fromkeys(w for words in split for w in words))
+    stem = dict(zip(unique, stemmer.stemWords(unique), strict=True))
+    return [[stem[w] for w in words] for words in split]
 
 
 class LexicalIndex:
@@ -78,6 +88,12 @@ class LexicalIndex:
             ok &= np.isin(self.source, list(filters.sources))
         return ok.astype(np.float32)
 
+    def ids_within(self, filters: Filters | None) -> list[str]:
+        """Ids of the chunks the filters allow."""
+        m = self.mask(filters)
+        pick = range(len(self.records)) if m is None else np.flatnonzero(m)
+        return [self.records[int(i)][0].id for i in pick]
+
     def search(
         self, query: str, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, ArticleRef, float]]:
@@ -92,7 +108,7 @@ class LexicalIndex:
             return []
         k = min(k, len(self.records))
         docs, scores = self.bm25.retrieve(
-            [known], k=k, show_progress=False, weight_mask=self.mask(filters), n_threads=1
+            [known], k=k, show_progress=False, weight_mask=self.mask(filters), n_threads=0
         )
         out = []
         for i, s in zip(docs[0], scores[0], strict=True):

