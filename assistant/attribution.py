@@ -375,7 +375,11 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         if np:
             return _Cue(Span(*np), Span(lo + m.start(), lo + m.end()))
     h = _HEADLINE.match(seg)
-    if h and h.group(1).split()[-1].lower().strip("’'s") not in lex.NOT_SPEAKERS:
+    if (
+        h
+        and h.group(1).split()[-1].lower().strip("’'s") not in lex.NOT_SPEAKERS
+        and h.group(1).split()[0].lower() not in lex.DETS  # "The Ninth Circle: ..." is a title
+    ):
         return _Cue(Span(lo + h.start(1), lo + h.end(1)), Span(lo + h.end(1), lo + h.end(1) + 1))
     first_reported: _Cue | None = None
     for v in lex.VERB_RE.finditer(seg):

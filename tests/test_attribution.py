@@ -19,7 +19,10 @@ from tests.conftest import BENCH, ROOT, SEED
 
 def attributed(text: str) -> list[tuple[str, str | None]]:
     spans = split_sentences(text)
-    return [(text[s.start : s.end], a.speaker) for s, a in zip(spans, attribute(text, spans), strict=False)]
+    return [
+        (text[s.start : s.end], a.speaker)
+        for s, a in zip(spans, attribute(text, spans), strict=False)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -252,3 +255,30 @@ def test_eval_attribution_without_a_scorer_says_where_to_find_one(tmp_path: Path
     assert proc.returncode != 0
     assert "no scorer at" in proc.stderr and "--scorer" in proc.stderr
     assert (tmp_path / "p.jsonl").exists()  # the predictions are written all the same
+
+
+def _train_article(article_id: str) -> tuple[str, dict[str, str | None]]:
+    path = BENCH / "polnear" / "train.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/bench/polnear/train.jsonl is not here (the benchmark data)")
+    for line in path.open(encoding="utf-8"):
+        if article_id in line[:200]:
+            row = json.loads(line)
+            text = row["text"]
+            return text, {s[:40]: who for s, who in attributed(text)}
+    pytest.fail(f"{article_id} is not in train.jsonl")
+
+
+def test_real_article_quote_spanning_sentences_and_pronoun() -> None:
+    """A PolNeAR train article (read from the benchmark, not copied here)."""
+    _, who = _train_article("breitbart_2015-11-19_hillary-clinton-calls-on-u-s-to-")
+    clinton = "Hillary Clinton"
+    opening = next(k for k in who if k.startswith("“This is a worldwide fight"))
+    assert who[opening] == clinton  # '"...," Clinton said' with the full name
+    for k in ("“One, defeat ISIS", "Two, disrupt and dismantle", "Three, harden our"):
+        assert who[next(s for s in who if s.startswith(k))] == clinton  # inside the quote
+    assert who[next(s for s in who if s.startswith("She also called for"))] == clinton
+    trump = who[next(s for s in who if s.startswith("GOP frontrunner Donald Trump"))]
+    assert trump is not None and trump.endswith("Donald Trump")
+    narration = next(s for s in who if s.startswith("The United States began conducting"))
+    assert who[narration] is None
