@@ -11,7 +11,7 @@ import numpy as np
 
 from assistant.cache import LRU
 from assistant.errors import EmbeddingError
-from assistant.integrity import verify_model, verify_recorded
+from assistant.integrity import record, verify_model, verify_recorded
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -235,9 +235,11 @@ def _session(onnx_file: Path) -> Any:
     # to the exported file, whose own errors then surface
     if optimised.exists():
         try:
+            verify_recorded(optimised)  # derived from the verified export; else made again
             return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
         except Exception:
             optimised.unlink(missing_ok=True)
+            Path(f"{optimised}.sha256").unlink(missing_ok=True)
     # "extended" fusions are portable across CPUs; the layout-specific "all" level is applied
     # at each load, which is cheap on an already fused graph
     tmp = optimised.with_suffix(f".{os.getpid()}.tmp.onnx")
@@ -246,6 +248,7 @@ def _session(onnx_file: Path) -> Any:
     try:
         ort.InferenceSession(str(onnx_file), save, cpu)
         tmp.rename(optimised)
+        record(optimised)
         return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
     except Exception:  # e.g. a read-only cache folder
         tmp.unlink(missing_ok=True)
