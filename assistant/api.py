@@ -443,7 +443,12 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         for route in app.routes:
             regex = getattr(route, "path_regex", None)
             methods = getattr(route, "methods", None) or set()
-            if getattr(route, "name", "") != "unknown" and regex and regex.match(request.url.path) and methods:
+            if (
+                getattr(route, "name", "") != "unknown"
+                and regex
+                and regex.match(request.url.path)
+                and methods
+            ):
                 raise HTTPException(
                     405,
                     f"{request.method} is not allowed on {request.url.path}; use "

@@ -150,7 +150,13 @@ def _tokens(s: str, base: int) -> list[tuple[str, int, int]]:
 
 
 def _is_name_token(w: str) -> bool:
-    return bool(lex.CAP.match(w)) and w.lower().rstrip("’'s") not in lex.LEADING_JUNK
+    low = w.lower()
+    return (
+        bool(lex.CAP.match(w))
+        and low.rstrip("’'s") not in lex.LEADING_JUNK
+        and low not in lex.PRONOUNS
+        and low not in ("you", "there", "here", "what", "who")
+    )
 
 
 def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
@@ -161,6 +167,8 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
         i -= 1
     if i < 0:
         return None
+    if toks[i][0] == "," and i > 0 and toks[i - 1][0] == ")":  # "Kasich (R-OH), said"
+        i -= 1
     if toks[i][0] == ")":  # "Sen. Ted Cruz (R-Texas) said"
         j = i
         while j >= 0 and toks[j][0] != "(":
@@ -237,7 +245,8 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
 
 
 def _possessive(w: str) -> bool:
-    return w.endswith(("’s", "'s")) and len(w) > 2 and w[0].isupper()
+    """``Clinton's`` or ``Sanders’``."""
+    return w.endswith(("’s", "'s", "s’", "s'")) and len(w) > 2 and w[0].isupper()
 
 
 def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
@@ -290,6 +299,19 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
     return _np_before_tokens(toks, j)
 
 
+_MAIN_VERB = re.compile(r"\b(?:has\s+|had\s+|have\s+)?[a-z]{3,}(?:ed|s)\b")
+
+
+def _main_subject(masked: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The subject of a sentence's main verb (the first finite-looking verb before ``hi``)."""
+    for m in _MAIN_VERB.finditer(masked, lo, hi):
+        np = _np_before(masked, lo, m.start())
+        if np is not None:
+            lead = masked[lo : np[0]].strip(' \t\n"“')
+            return np if not lead or lead.endswith(",") else None
+    return None
+
+
 def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
     """The name phrase ending just before token ``comma``."""
     i = comma - 1
@@ -318,8 +340,15 @@ def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int
 _NP_AFTER = re.compile(
     r"\s*((?:(?:the|a|an|his|her|their|its|one|another)\s+)?"
     r"(?:(?:[A-Z][\w’'.&\-]*|[a-z][\w\-]*)\s+){0,5}?"
-    r"(?:[A-Z][\w’'.&\-]*|spokes(?:man|woman|person)|officials?|aides?|advisers?|sources?))"
-    r"(?=\s*(?:[,.;:!?(—–]|$|\s+(?:in|on|at|during|after|before|who|told|when|of|to)\b))"
+    r"(?:(?!(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Lt|Col|St|Prof)\b)[A-Z][\w’'.&\-]*"
+    r"|spokes(?:man|woman|person)|officials?|aides?|advisers?|sources?)"
+    r"(?:\s+[a-z][a-z\-]+(?=\s*[,.;:!?]))?)"  # "one Trump confidant."
+    r"(?=\s*(?:[,.;:!?(—–]|$|\s+(?:in|on|at|during|after|before|who|told|when|of|to)\b"
+    r"|\s+[a-z]+(?:ed|ing)\b))"
+)
+_NOT_NP_START = frozenset(
+    "with that in on at to for from by about after before as than if when while which who "
+    "and or but because".split()
 )
 
 
@@ -330,7 +359,9 @@ def _np_after(text: str, pos: int, hi: int) -> tuple[int, int] | None:
         return None
     phrase = m.group(1)
     words = phrase.split()
-    if words[0].lower() in lex.PRONOUNS or len(words) > 9:
+    if words[0].lower() in lex.PRONOUNS or words[0].lower() in _NOT_NP_START or len(words) > 9:
+        return None
+    if any(w.lower() in ("that", "which", "who") for w in words):
         return None
     if not any(lex.CAP.match(w) or w.lower() in lex.ROLE_WORDS for w in words):
         return None
@@ -342,7 +373,7 @@ def _np_after(text: str, pos: int, hi: int) -> tuple[int, int] | None:
     return (m.start(1), end)
 
 
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Jr|Sr|Inc|Co|Corp|Ltd|St|Mr|Mrs|Ms|Dr)\.$")
+_ABBREVIATION = re.compile(r"(?:^|[\s.])(?:[A-Z]|Jr|Sr|Inc|Co|Corp|Ltd|St|Mr|Mrs|Ms|Dr)\.$")
 
 
 # ---------------------------------------------------------------- cues
@@ -381,6 +412,9 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         and h.group(1).split()[0].lower() not in lex.DETS  # "The Ninth Circle: ..." is a title
     ):
         return _Cue(Span(lo + h.start(1), lo + h.end(1)), Span(lo + h.end(1), lo + h.end(1) + 1))
+    post = _postposed(masked, text, lo, hi)
+    if post is not None:
+        return post
     first_reported: _Cue | None = None
     for v in lex.VERB_RE.finditer(seg):
         vs, ve = lo + v.start(), lo + v.end()
@@ -392,12 +426,19 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         )
         if passive and not word.endswith("ing"):
             continue  # a passive ("was told"): its subject is not the speaker
+        inverted = re.search(r"(?:[”\"]|'')\s*,?\s*$", text[lo:vs]) is not None
         if word.endswith("ing") and not re.search(
             r"\b(?:is|was|are|were|been|be|kept|keeps|keep)\s+(?:\w+\s+)?$", masked[lo:vs]
         ):
+            if re.search(r",\s*$", masked[lo:vs]) and re.match(r"\s*(?:that\b|[\"“:,])", tail):
+                # "Flea shared the news, writing “...”": the subject of the main clause
+                main = _main_subject(masked, lo, vs)
+                if main is not None:
+                    return _Cue(Span(*main), Span(vs, ve))
             continue  # a participle ("saying ...", "the telling detail")
         if (
             word in lex.WEAK
+            and not inverted
             and not (
                 re.match(r"\s*that\b", tail)
                 or (  # "..., a study by the council found."
@@ -477,7 +518,7 @@ def _speak_for_quotes(
                 and "\n" not in text[q.end : spans[nxt].start]
             ):
                 stop = spans[nxt].end
-            cue = _cue_in(masked, text, q.end, stop)
+            cue = _cue_in(masked, text, q.end, stop) or _any_verb_after(text, masked, q.end, stop)
             if cue and cue.cue.start - q.end > 60:
                 cue = None
         if cue is None and q_sent is not None:
@@ -498,6 +539,44 @@ def _speak_for_quotes(
             for q in chain:
                 if not q.speaker.mention:
                     q.speaker = first
+
+
+_POSTPOSED = re.compile(
+    r",\s*(?P<np>[^,]{2,80}?)\s+(?:also\s+|later\s+)?(?P<v>said|says|added|adds|wrote|writes|"
+    r"argued|argues|noted|notes|explained|told reporters|told [A-Z][\w.]*|tweeted|warned|"
+    r"insisted|contended|acknowledged|predicted|reported|reports)"
+    r"(?:\s+(?:on|in|at|during|to|last|this|earlier|later)\b[^,.;]{0,40})?\s*[.!?]?\s*$"
+)
+
+
+def _postposed(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
+    """``He promised to win ..., Frankel said.``: the cue at the end reports the sentence."""
+    m = _POSTPOSED.search(masked, lo, hi)
+    if m is None:
+        return None
+    np = _np_before(masked, m.start("np"), m.end("np"))
+    if np is None or np[0] != m.start("np"):
+        return None
+    return _Cue(Span(*np), Span(m.start("v"), m.end("v")))
+
+
+_AFTER_VERB = re.compile(r"\s*,?\s*([a-z]{3,}ed)\s+")
+_AFTER_SUBJECT_VERB = re.compile(r"\s*,?\s*(.{1,60}?)\s+([a-z]{3,}ed)\s*(?:[.,;!?]|$)")
+
+
+def _any_verb_after(text: str, masked: str, lo: int, hi: int) -> _Cue | None:
+    """``"...?" reacted Trump.`` / ``"...," Trump quipped.``: any verb right after a quote."""
+    m = _AFTER_VERB.match(text, lo, hi)
+    if m:
+        np = _np_after(text, m.end(), hi)
+        if np:
+            return _Cue(Span(*np), Span(m.start(1), m.end(1)))
+    m2 = _AFTER_SUBJECT_VERB.match(text, lo, hi)
+    if m2:
+        np2 = _np_before(masked, lo, m2.start(2))
+        if np2 and np2[0] == m2.start(1):
+            return _Cue(Span(*np2), Span(m2.start(2), m2.end(2)))
+    return None
 
 
 _INTRO = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b[^:]{0,60}:\s*$")
@@ -658,9 +737,18 @@ def _name(
         if ref is None or ref[1] is None or not re.search(r"[A-Z]", ref[0] or ""):
             ref = (last_named[0], last_named[1]) if last_named else None
         if low in ("he", "she"):
-            # the most recent named person the pronoun can stand for ("she" is not "Bernie")
-            agree = [h for h in reversed(history[-12:]) if _gender(h[0], full) in (None, low)]
-            if ref is not None and ref[0] and _gender(ref[0], full) not in (None, low):
+            # the most recent named person the pronoun can stand for ("she" is not "Bernie",
+            # "he" is not "the Associated Press")
+            agree = [
+                h
+                for h in reversed(history[-12:])
+                if _personish(h[0]) and _gender(h[0], full) in (None, low)
+            ]
+            if (
+                ref is not None
+                and ref[0]
+                and (_gender(ref[0], full) not in (None, low) or not _personish(ref[0]))
+            ):
                 ref = (agree[0][0], agree[0][1]) if agree else None
         if ref is not None and ref[0] and ref[1] is not None:
             who, antecedent = ref[0], ref[1]
@@ -685,6 +773,28 @@ def _name(
             direct=att.direct,
         ),
         last_named,
+    )
+
+
+_ORGISH = frozenset(
+    "press news poll polls times post journal university college institute association "
+    "foundation network channel magazine review party campaign committee council agency "
+    "department ministry office house senate congress court company corporation group".split()
+)
+
+
+def _personish(name: str) -> bool:
+    """A name that can be a person's ("French Prime Minister Manuel Valls", not "the
+    Associated Press" or "Bloomberg poll")."""
+    words = name.replace("’s", "").replace("'s", "").split()
+    if not words or words[0].lower() in lex.DETS:
+        return False
+    last = words[-1]
+    return (
+        last[:1].isupper()
+        and last.lower() not in lex.ROLE_WORDS
+        and last.lower() not in _ORGISH
+        and not any(w.lower() in _ORGISH for w in words)
     )
 
 

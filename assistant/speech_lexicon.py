@@ -76,7 +76,7 @@ WEAK = frozenset(
 AUX = frozenset(
     "has have had will would could can may might must shall should also again repeatedly "
     "previously publicly recently later further then is was were are be been being just "
-    "already still even never not once often first flatly bluntly quickly simply only "
+    "already still even never not often first flatly bluntly quickly simply only "
     "privately openly angrily reportedly initially subsequently separately herself himself "
     "themselves itself personally did does do long both each all now".split()
 )
@@ -84,7 +84,7 @@ DETS = frozenset(
     "the a an his her their its our one another two three four some many several most other "
     "both all few top senior this that these those each every".split()
 )
-PRONOUNS = frozenset("he she they i we it you".split())
+PRONOUNS = frozenset("he she they i we it".split())
 NAMED_PRONOUNS = frozenset("he she they i we".split())
 ROLE_WORDS = frozenset(
     """spokesman spokeswoman spokesperson spokespeople official officials aide aides adviser
@@ -171,7 +171,9 @@ MODIFIERS = frozenset(
 NOT_SPEAKERS = frozenset(
     "note update watch photo photos video editor related correction read source sources "
     "transcript q a question answer why what how who when where here this that it breaking "
-    "exclusive live analysis opinion poll report watch listen".split()
+    "exclusive live analysis opinion poll report watch listen contributing revealed "
+    "reporting clarification advertisement subscribe sponsored updated developing bombshell "
+    "wow boom whoa busted shocking must-see confirmed".split()
 )
 
 MONTHS = frozenset(

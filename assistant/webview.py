@@ -8,7 +8,6 @@ all of this is testable without a browser.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,32 +60,50 @@ def _link(url: str) -> str:
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">original article</a>'
 
 
+_INNER = frozenset({"speaker", "cue"})  # marks drawn inside the quote's own mark
+
+
 def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[str, int]:
     """Article text as escaped ``<p>`` paragraphs with ``<mark class=...>`` over ``spans``.
 
     ``spans`` are ``(start, end, css_class)`` character ranges of ``text``; the first is the
-    focus: its paragraph(s) get ``class="focus"``. Returns the HTML and the number of marks.
+    focus: its paragraph(s) get ``class="focus"``. Spans of the classes "speaker" and "cue"
+    (who said it) are drawn inside the others' marks, so a quote stays one mark per
+    paragraph. Returns the HTML and the number of marks.
     """
     clipped = [(max(0, s), min(len(text), e), c) for s, e, c in spans if e > s]
+    outer = sorted(x for x in clipped if x[2] not in _INNER)
+    inner = sorted(x for x in clipped if x[2] in _INNER)
     focus = spans[0] if spans else None
     out, marks, pos = [], 0, 0
+
+    def piece(a: int, b: int) -> str:
+        nonlocal marks
+        parts, cursor = [], a
+        for s, e, cls in inner:
+            s, e = max(s, cursor), min(e, b)
+            if e <= s:
+                continue
+            parts += [esc(text[cursor:s]), f'<mark class="{cls}">', esc(text[s:e]), "</mark>"]
+            marks += 1
+            cursor = e
+        parts.append(esc(text[cursor:b]))
+        return "".join(parts)
+
     for para in text.split("\n"):
         start, end = pos, pos + len(para)
         pos = end + 1
         if not para.strip():
             continue
-        # spans may nest (the speaker's name inside the cited quote): cut the paragraph at
-        # every span edge and mark each piece with the classes of the spans covering it
-        cuts = sorted({start, end} | {x for s, e, _ in clipped for x in (s, e) if start < x < end})
-        pieces = []
-        for a, b in itertools.pairwise(cuts):
-            classes = [c for s, e, c in clipped if s <= a and b <= e]
-            if classes:
-                pieces += [f'<mark class="{" ".join(dict.fromkeys(classes))}">', esc(text[a:b])]
-                pieces.append("</mark>")
-                marks += 1
-            else:
-                pieces.append(esc(text[a:b]))
+        pieces, cursor = [], start
+        for s, e, cls in outer:
+            s, e = max(s, cursor), min(e, end)
+            if e <= s:
+                continue
+            pieces += [piece(cursor, s), f'<mark class="{cls}">', piece(s, e), "</mark>"]
+            marks += 1
+            cursor = e
+        pieces.append(piece(cursor, end))
         is_focus = focus is not None and focus[0] < end and focus[1] > start
         attr = ' class="focus"' if is_focus else ""
         out.append(f'<p data-start="{start}"{attr}>{"".join(pieces)}</p>')

@@ -67,6 +67,18 @@ def test_highlight_marks_spans_in_their_paragraph() -> None:
     assert body.count("<p ") == 3
 
 
+def test_highlight_marks_who_said_it_inside_the_quote() -> None:
+    text = "Intro.\nKlimov <b> suggested that talks are hard. Tail."
+    start, end = text.index("Klimov"), text.index(" Tail")
+    spans = [(start, end, "cited"), (start, start + 6, "speaker"), (start + 11, start + 20, "cue")]
+    body, marks = highlight(text, spans)
+    assert marks == 3 and body.count('<mark class="cited">') == 1  # one mark for the quote
+    assert (
+        '<mark class="cited"><mark class="speaker">Klimov</mark> &lt;b&gt; '
+        '<mark class="cue">suggested</mark> that talks are hard.</mark> Tail.' in body
+    )
+
+
 def test_highlight_splits_a_span_across_paragraphs() -> None:
     text = "One two.\nThree four."
     body, marks = highlight(text, [(4, 15, "cited"), (0, 3, "also")])
@@ -343,4 +355,4 @@ def test_sigterm_stops_a_running_upload_ingest(tmp_path: Path) -> None:
     stored = a.sources()
     assert 0 < len(stored) < 2000  # it stopped before reading everything
     assert all(s.n_chunks >= 1 for s in stored)
-    assert a.store.chunks.count() == sum(s.n_chunks for s in stored)
+    assert a.store.chunk_count() == sum(s.n_chunks for s in stored)
