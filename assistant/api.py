@@ -34,6 +34,7 @@ from assistant.errors import (
     QuestionError,
 )
 from assistant.httpguard import BodyLimit, RateLimit, docs_page, no_surrogates
+from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
 from assistant.uploads import MAX_FILES, UploadRejected, Uploads, check_upload
@@ -367,7 +368,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             top=body.top,
             mode=body.mode,
         )
-        return JSONResponse(answer.to_json())
+        return JSONResponse(answer_json(answer))
 
     @app.get("/api/sources", tags=["library"], dependencies=guard)
     def sources() -> list[SourceOut]:

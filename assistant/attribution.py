@@ -1,202 +1,785 @@
-"""Who is speaking in a sentence: reporting verbs, "according to", quotes, pronouns.
+"""Who said it: the speaker of every sentence of a news article, with the evidence.
 
-Pure functions over text. ``speakers(text, spans)`` attributes every sentence of an article,
-carrying the last named speaker forward to resolve "He argued ..." or "The spokesperson ...".
+Pure functions over text, a sieve of rules in the order that news is written:
+
+1. **Quotations** are found first (“…”, "…", ''…''), across sentences and paragraphs: an
+   open quotation mark carries to where it closes, and a paragraph that ends inside a quote
+   continues into the next one that opens with a quotation mark (the news convention).
+   A quotation's speaker is named by the cue next to it: after it (``"…," said Smith`` /
+   ``"…," the official said``) or before it (``Smith told reporters: "…"``); a quote
+   paragraph with no cue of its own continues the speaker of the paragraph before it when
+   that paragraph introduced it (``Caddell continued:``) or was that speaker's own quote.
+2. **Reported speech** outside quotation marks: a reporting verb or noun (``said``,
+   ``tweeted``, ``warned``, ``believes``, ``according to``, ``in a statement``) and its
+   subject, found by walking back over the noun phrase before the verb (titles, names,
+   possessives, appositions and relative clauses: ``Brendan Buck, a spokesman for Ryan,
+   told ...``; ``Last month, the FBI warned ...``) or after it (``..., said Sen. Ted Cruz``).
+   Words inside quotation marks are never read as cues, so ``"I think ...," Trump said``
+   belongs to Trump, not to "I".
+3. **Pronouns and descriptions** (``he``, ``she``, ``they``, ``the spokeswoman``) resolve to
+   the named speaker most recently in play; indefinite sources (``a source``, ``analysts``)
+   stay as they are written.
+
+Narration (no cue, no quotation) stays unattributed. Every attribution keeps the character
+spans of the speaker mention, the cue and, for a resolved pronoun, the antecedent, so a
+reader (and the web chat) can see why a sentence is given to someone.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from assistant.types import Span
+from assistant import speech_lexicon as lex
+from assistant.cache import LRU
+from assistant.sides import SIDES, sides_of
+from assistant.text import split_sentences
+from assistant.types import Span, SpeakerEvidence
 
-_VERBS = (
-    "said|says|say|told|tells|added|adds|argued|argues|noted|notes|suggested|suggests|"
-    "indicated|indicates|explained|explains|emphasized|emphasised|emphasizes|underscored|"
-    "underscores|stressed|stresses|warned|warns|claimed|claims|insisted|insists|announced|"
-    "announces|stated|states|wrote|writes|tweeted|asked|asks|framed|frame|frames|"
-    "demanded|demands|demand|required|requires|require|urged|urges|urge|called for|calls for|"
-    "call for|believes|believe|believed|contended|contends|maintained|maintains|acknowledged|"
-    "acknowledges|admitted|admits|confirmed|confirms|denied|denies|predicted|predicts|"
-    "reported|reports|point to|pointed to|points to|pointed out|points out|observed|"
-    "countered|counters|responded|replied|declared|declares|vowed|vows|promised|promises|"
-    "proposed|proposes|offered|offers|signaled|signalled|signals|expressed|expresses|"
-    "described|describes|characterized|characterizes|testified|testifies|recalled|recounted|"
-    "stress|argue|note|suggest|warn|insist|contend|maintain|point out|emphasize|say|tell"
+__all__ = [
+    "SIDES",
+    "ArticleSpeech",
+    "Attribution",
+    "SpeakerCache",
+    "attribute",
+    "descriptors",
+    "find_speaker",
+    "short_name",
+    "sides_of",
+    "speakers",
+]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who a sentence is attributed to, and where the article says so.
+
+    ``mention`` is the span of the speaker as written near the cue ("he", "Smith");
+    ``antecedent`` the span of the named mention a pronoun or description was resolved to.
+    """
+
+    speaker: str | None = None
+    mention: Span | None = None
+    cue: Span | None = None
+    antecedent: Span | None = None
+    direct: bool = False  # the sentence holds the speaker's own words in quotation marks
+
+    def evidence(self) -> SpeakerEvidence | None:
+        """The spans that show who is speaking (None for narration)."""
+        if not self.speaker:
+            return None
+        return SpeakerEvidence(self.mention, self.cue, self.antecedent)
+
+
+NONE = Attribution()
+
+
+# ---------------------------------------------------------------- quotations
+@dataclass
+class _Quote:
+    start: int  # the opening mark
+    end: int  # just after the closing mark (or the paragraph end)
+    para: int
+    closed: bool
+    chain: int  # quotations that continue one another across paragraphs share a chain
+    speaker: Attribution = NONE
+
+
+_PARA = re.compile(r"\n\s*\n|\n")
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for m in _PARA.finditer(text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+_MARK = re.compile(r"“|”|\"|''|‘‘|’’")
+
+
+def find_quotations(text: str) -> list[_Quote]:
+    """Quotation spans of an article, paired within paragraphs and chained across them."""
+    out: list[_Quote] = []
+    chain = 0
+    carry = False
+    for p, (a, b) in enumerate(_paragraphs(text)):
+        seg = text[a:b]
+        open_at: int | None = None
+        first_mark = True
+        for m in _MARK.finditer(seg):
+            mark = m.group(0)
+            pos = a + m.start()
+            if open_at is None:
+                if mark in ("”", "’’"):
+                    first_mark = False
+                    continue  # a stray close (or an apostrophe pair): ignore
+                starts_para = first_mark and not seg[: m.start()].strip()
+                if not (starts_para and carry):
+                    chain += 1
+                open_at = pos
+            elif mark in ("“", "‘‘"):
+                continue  # a nested or repeated opening: keep the outer quotation
+            else:
+                out.append(_Quote(open_at, pos + len(mark), p, True, chain))
+                open_at = None
+            first_mark = False
+        if open_at is not None:  # runs to the end of the paragraph and maybe beyond
+            out.append(_Quote(open_at, b, p, False, chain))
+            carry = True
+        else:
+            carry = False
+    return out
+
+
+def _mask_quotes(text: str, quotes: list[_Quote]) -> str:
+    """The text with quoted words blanked (same length), so cues are read only outside."""
+    chars = list(text)
+    for q in quotes:
+        for i in range(q.start, q.end):
+            if chars[i] not in "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+# ---------------------------------------------------------------- noun phrases
+def _tokens(s: str, base: int) -> list[tuple[str, int, int]]:
+    return [(m.group(0), base + m.start(), base + m.end()) for m in lex.TOKEN.finditer(s)]
+
+
+def _is_name_token(w: str) -> bool:
+    return bool(lex.CAP.match(w)) and w.lower().rstrip("’'s") not in lex.LEADING_JUNK
+
+
+def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The noun phrase that ends at ``hi`` (the subject of a verb there), as a span."""
+    toks = _tokens(text[lo:hi], lo)
+    i = len(toks) - 1
+    while i >= 0 and toks[i][0].lower() in lex.AUX:
+        i -= 1
+    if i < 0:
+        return None
+    if toks[i][0] == ")":  # "Sen. Ted Cruz (R-Texas) said"
+        j = i
+        while j >= 0 and toks[j][0] != "(":
+            j -= 1
+        if j <= 0:
+            return None
+        i = j - 1
+    if toks[i][0] == ",":
+        return _apposition(toks, i)
+    w = toks[i][0]
+    if w.lower() in lex.PRONOUNS and w.lower() != "it":
+        return (toks[i][1], toks[i][2])
+    if w.lower() in ("others", "some", "many", "critics", "several", "most") and (
+        i == 0 or toks[i - 1][0] in (",", "—", "–")
+    ):
+        return (toks[i][1], toks[i][2])  # "Even then, others insist, ..."
+    end = toks[i][2]
+    j = i
+    has_head = False
+    if _is_name_token(w) or w.lower() in lex.ROLE_WORDS or _possessive(w):
+        has_head = _is_name_token(w) or w.lower() in lex.ROLE_WORDS
+    else:
+        return None
+    k = j
+    while k - 1 >= 0:
+        prev = toks[k - 1][0]
+        low = prev.lower()
+        if (
+            (lex.CAP.match(prev) and low not in lex.BLOCKERS)
+            or low in lex.ROLE_WORDS
+            or _possessive(prev)
+            or low in lex.MODIFIERS
+        ):
+            k -= 1
+        elif low in ("of", "for", "and", "de", "van", "von", "al", "bin", "la", "del", "da", "&"):
+            if k - 2 >= 0 and (
+                lex.CAP.match(toks[k - 2][0]) or toks[k - 2][0].lower() in lex.ROLE_WORDS
+            ):
+                k -= 1
+            else:
+                break
+        elif low in lex.DETS and low not in ("that", "this", "these", "those"):
+            k -= 1
+            # "Officials from the Russian side": a PP after the head noun
+            if (
+                k - 2 >= 0
+                and toks[k - 1][0].lower() in lex.PREPS
+                and (toks[k - 2][0].lower() in lex.ROLE_WORDS or lex.CAP.match(toks[k - 2][0]))
+            ):
+                k -= 2
+                continue
+            break
+        else:
+            break
+    # drop sentence-initial function words and dangling connectors
+    while k <= j and (
+        (toks[k][0].lower() in lex.LEADING_JUNK and not (k < j and toks[k][0].lower() in lex.DETS))
+        or toks[k][0].lower() in ("of", "for", "and", "&")
+    ):
+        if toks[k][0].lower() in lex.DETS:
+            break
+        k += 1
+    if k > j:
+        return None
+    if (
+        k > 0
+        and toks[k - 1][0].lower() in lex.BLOCKERS
+        and not (toks[k - 1][0].lower() == "that" and k > 1 and toks[k - 2][0] in lex.FORM_SET)
+    ):
+        return None  # "if Russia signals ...": a subordinate clause, not a report
+    if not has_head or w.lower() in lex.DETS or w.lower() in lex.BLOCKERS:
+        return None
+    return (toks[k][1], end)
+
+
+def _possessive(w: str) -> bool:
+    return w.endswith(("’s", "'s")) and len(w) > 2 and w[0].isupper()
+
+
+def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
+    """``NAME, a spokesman for X, said`` / ``NAME, who ..., said``: the NAME before the aside."""
+    j = comma - 1
+    depth = 0
+    while j >= 0:
+        w = toks[j][0]
+        if w == ",":
+            break
+        if w in ("(", ")"):
+            depth += 1
+        j -= 1
+        if comma - j > 25:
+            return None
+    if j <= 0:
+        return None
+    aside = [t[0].lower() for t in toks[j + 1 : comma]]
+    if not aside or not (
+        aside[0]
+        in (
+            "who",
+            "whose",
+            "a",
+            "an",
+            "the",
+            "which",
+            "one",
+            "then",
+            "now",
+            "also",
+            "when",
+            "while",
+            "speaking",
+            "in",
+            "asked",
+            "like",
+            "after",
+            "however",
+            "too",
+            "though",
+        )
+        or aside[0] in lex.MODIFIERS
+        or aside[0] in lex.ROLE_WORDS
+        or toks[j + 1][0][:1].isdigit()
+        or re.fullmatch(r"[RDI]-[A-Z][\w.]*", toks[j + 1][0]) is not None  # "Rep. X, R-Pa.,"
+        or (_possessive(toks[j + 1][0]) and len(aside) <= 6)  # "Dorsey, Twitter's chief,"
+    ):
+        return None
+    return _np_before_tokens(toks, j)
+
+
+def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
+    """The name phrase ending just before token ``comma``."""
+    i = comma - 1
+    if i < 0 or not (_is_name_token(toks[i][0]) or toks[i][0].lower() in lex.ROLE_WORDS):
+        return None
+    end = toks[i][2]
+    k = i
+    while k - 1 >= 0:
+        prev = toks[k - 1][0]
+        low = prev.lower()
+        if (
+            (lex.CAP.match(prev) and low not in lex.BLOCKERS)
+            or low in lex.MODIFIERS
+            or _possessive(prev)
+            or low in lex.DETS
+            or low in lex.ROLE_WORDS
+        ):
+            k -= 1
+        else:
+            break
+    while k < i and toks[k][0].lower() in lex.LEADING_JUNK and toks[k][0].lower() not in lex.DETS:
+        k += 1
+    return (toks[k][1], end)
+
+
+_NP_AFTER = re.compile(
+    r"\s*((?:(?:the|a|an|his|her|their|its|one|another)\s+)?"
+    r"(?:(?:[A-Z][\w’'.&\-]*|[a-z][\w\-]*)\s+){0,5}?"
+    r"(?:[A-Z][\w’'.&\-]*|spokes(?:man|woman|person)|officials?|aides?|advisers?|sources?))"
+    r"(?=\s*(?:[,.;:!?(—–]|$|\s+(?:in|on|at|during|after|before|who|told|when|of|to)\b))"
 )
-_AUX = r"(?:(?:has|have|had|will|would|could|may|might|also|again|repeatedly|previously|"
-_AUX += r"publicly|recently|later|further|then)\s+)*"
-_VERB_RE = re.compile(rf"\b{_AUX}(?:{_VERBS})\b", re.IGNORECASE)
-_ACCORDING = re.compile(r"\baccording to ((?:[\w’'.\-]+\s?){1,8}?)(?=[,.;:]|$)", re.IGNORECASE)
-_INVERTED = re.compile(
-    rf"[”\"’'],?\s+(?:{_VERBS})\s+((?:[A-Z][\w’'.\-]*\s?){{1,5}})",
+
+
+def _np_after(text: str, pos: int, hi: int) -> tuple[int, int] | None:
+    """The noun phrase right after an inverted cue (``said Sen. Ted Cruz, R-Texas``)."""
+    m = _NP_AFTER.match(text, pos, hi)
+    if not m:
+        return None
+    phrase = m.group(1)
+    words = phrase.split()
+    if words[0].lower() in lex.PRONOUNS or len(words) > 9:
+        return None
+    if not any(lex.CAP.match(w) or w.lower() in lex.ROLE_WORDS for w in words):
+        return None
+    if words[-1].lower() in lex.LEADING_JUNK or words[-1].lower() in lex.DETS:
+        return None
+    end = m.end(1)
+    if phrase.endswith(".") and not _ABBREVIATION.search(phrase):
+        end -= 1  # the sentence's full stop, not an initial ("J.") or "Jr."
+    return (m.start(1), end)
+
+
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Jr|Sr|Inc|Co|Corp|Ltd|St|Mr|Mrs|Ms|Dr)\.$")
+
+
+# ---------------------------------------------------------------- cues
+_HEADLINE = re.compile(
+    r"^\s*((?:(?:[A-Z][\w’'.\-]+|[A-Z]\.)\s+){0,3}[A-Z][\w’'\-]+):\s+(?=[‘'\"“A-Z])"
 )
-_PRONOUN = re.compile(r"^(?:he|she|they|it|we|i)$", re.IGNORECASE)
-_POSSESSIVE_VIEW = re.compile(
-    r"^(?:in|by) (?:his|her|their) (?:view|account|words|telling)\b", re.I
-)
-_ROLE = re.compile(
-    r"\b(?:officials?|spokes(?:person|man|woman)|analysts?|experts?|leaders?|leadership|"
-    r"lawmakers?|police|authorities|researchers?|scientists?|critics?|observers?|diplomats?|"
-    r"ministry|minister|government|administration|president|prime minister|side|sources?|"
-    r"secretary|senator|governor|mayor|officers?|commander|prosecutors?|investigators?|"
-    r"economists?|advocates?|residents?|witnesses?|team|agency|department|council|court|"
-    r"company|kremlin|pentagon|white house|state department)\b",
-    re.IGNORECASE,
-)
-_DEFINITE_ROLE = re.compile(
-    r"^the (?:spokes(?:person|man|woman)|official|minister|president|secretary|senator|"
-    r"governor|mayor|coordinator|ambassador|envoy|lawmaker|diplomat)$",
-    re.IGNORECASE,
-)
-_BAD_HEAD = re.compile(
-    r"^(?:that|this|these|those|it|there|which|what|who|when|if|as|but|and|so|because|until|"
-    r"while|after|before|although|though|since|unless|once|whether|such|its|his|her|their)\b",
+
+
+@dataclass(frozen=True)
+class _Cue:
+    mention: Span
+    cue: Span
+
+
+def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
+    """The reporting cue of ``masked[lo:hi]`` (quoted words blanked) and its subject."""
+    seg = masked[lo:hi]
+    m = lex.ACCORDING.search(seg)
+    if m:
+        np = _np_after(text, lo + m.end(), hi)
+        if np is None:
+            m2 = re.match(
+                r"((?:the |a |an )?[\w’'.\-]+(?:\s+[\w’'.\-]+){0,6}?)(?=\s*[,.;:]|$)",
+                masked[lo + m.end() : hi],
+            )
+            if m2 and (
+                m2.group(1)[0].isupper() or set(m2.group(1).lower().split()) & lex.ROLE_WORDS
+            ):
+                np = (lo + m.end() + m2.start(1), lo + m.end() + m2.end(1))
+        if np:
+            return _Cue(Span(*np), Span(lo + m.start(), lo + m.end()))
+    h = _HEADLINE.match(seg)
+    if h and h.group(1).split()[-1].lower().strip("’'s") not in lex.NOT_SPEAKERS:
+        return _Cue(Span(lo + h.start(1), lo + h.end(1)), Span(lo + h.end(1), lo + h.end(1) + 1))
+    first_reported: _Cue | None = None
+    for v in lex.VERB_RE.finditer(seg):
+        vs, ve = lo + v.start(), lo + v.end()
+        word = v.group(0).lower()
+        before = text[max(lo, vs - 3) : vs]
+        tail = masked[ve : min(hi, ve + 40)]
+        passive = re.search(
+            r"\b(?:was|were|been|being|is|are|be)\s+$", masked[max(lo, vs - 12) : vs]
+        )
+        if passive and not word.endswith("ing"):
+            continue  # a passive ("was told"): its subject is not the speaker
+        if word.endswith("ing") and not re.search(
+            r"\b(?:is|was|are|were|been|be|kept|keeps|keep)\s+(?:\w+\s+)?$", masked[lo:vs]
+        ):
+            continue  # a participle ("saying ...", "the telling detail")
+        if (
+            word in lex.WEAK
+            and not (
+                re.match(r"\s*that\b", tail)
+                or (  # "..., a study by the council found."
+                    word.endswith(("ed", "ound"))
+                    and re.fullmatch(r"\s*[.!?]?\s*", text[ve:hi]) is not None
+                    and re.search(r",\s*(?:\S+\s+){1,12}$", text[lo:vs]) is not None
+                )
+                or (word.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
+                or (word.endswith("ed") and text[ve:hi] != masked[ve:hi])
+            )
+        ):
+            continue  # "called the plan" reports speech only with the words quoted after it
+        np = _np_before(masked, lo, vs)
+        if np is None and re.search(r"(?:[,”\"]|'')\s*$", before + " ") is not None:
+            # inverted: '..., said Trump' / '"...," said the senator'
+            np = _np_after(text, ve, hi)
+            if np and not re.search(r"(?:[,”\"—–]|'')\s*$", text[lo:vs]):
+                np = None
+        if np is None:
+            continue
+        if not lex.PREDICATE.match(masked[ve:hi]):
+            continue
+        cue = _Cue(Span(*np), Span(vs, ve))
+        if word.startswith("report") and first_reported is None:
+            first_reported = cue  # "X reported that Y said": prefer Y
+            continue
+        return cue
+    if first_reported:
+        return first_reported
+    m3 = lex.STATEMENT.search(seg)
+    if m3:
+        np = _np_before(masked, lo, lo + m3.start()) or _np_after(text, lo + m3.end(), hi)
+        if np is None:
+            after = re.match(r"\s*,\s*", masked[lo + m3.end() : hi])
+            if after:
+                np = _np_after(text, lo + m3.end() + after.end(), hi)
+        if np:
+            return _Cue(Span(*np), Span(lo + m3.start(), lo + m3.end()))
+    return None
+
+
+# ---------------------------------------------------------------- the sieve
+def attribute(text: str, spans: list[Span]) -> list[Attribution]:
+    """An attribution for every sentence ``spans`` of ``text`` (``NONE`` for narration)."""
+    quotes = find_quotations(text)
+    masked = _mask_quotes(text, quotes)
+    raw: list[_Cue | None] = [_cue_in(masked, text, s.start, s.end) for s in spans]
+    # sentences that are only a cue for a neighbour's quote ("Trump said.") lend it to it
+    _speak_for_quotes(text, masked, spans, quotes, raw)
+    return _resolve(text, masked, spans, quotes, raw)
+
+
+def _speak_for_quotes(
+    text: str,
+    masked: str,
+    spans: list[Span],
+    quotes: list[_Quote],
+    raw: list[_Cue | None],
+) -> None:
+    """Give each quotation the cue next to it, then share it along its chain."""
+    by_chain: dict[int, list[_Quote]] = {}
+    for q in quotes:
+        by_chain.setdefault(q.chain, []).append(q)
+        q_sent = _sentence_at(spans, q.start)
+        end_sent = _sentence_at(spans, max(q.start, q.end - 1))
+        cue: _Cue | None = None
+        # after the closing mark, up to the end of its sentence (or the next one when the
+        # splitter cut after the quote: '"... ." \n Trump said.')
+        if q.closed:
+            stop = spans[end_sent].end if end_sent is not None else min(len(text), q.end + 200)
+            nxt = end_sent + 1 if end_sent is not None else None
+            if (
+                stop - q.end < 3
+                and nxt is not None
+                and nxt < len(spans)
+                and len(text[spans[nxt].start : spans[nxt].end].split()) <= 8
+                and "\n" not in text[q.end : spans[nxt].start]
+            ):
+                stop = spans[nxt].end
+            cue = _cue_in(masked, text, q.end, stop)
+            if cue and cue.cue.start - q.end > 60:
+                cue = None
+        if cue is None and q_sent is not None:
+            lo = spans[q_sent].start
+            c2 = _cue_in(masked, text, lo, q.start)
+            if c2 is None and q_sent > 0 and not text[lo : q.start].strip():
+                prev = spans[q_sent - 1]
+                if text[prev.start : prev.end].rstrip().endswith(":"):
+                    c2 = raw[q_sent - 1] or _cue_in(masked, text, prev.start, prev.end)
+            if c2 is None:
+                c2 = _colon_intro(masked, text, lo, q.start)
+            cue = c2
+        if cue is not None:
+            q.speaker = Attribution(mention=cue.mention, cue=cue.cue, direct=True)
+    for chain in by_chain.values():
+        first = next((q.speaker for q in chain if q.speaker.mention), None)
+        if first:
+            for q in chain:
+                if not q.speaker.mention:
+                    q.speaker = first
+
+
+_INTRO = re.compile(r"\s+(?:\w+ly\s+)?([a-z]+(?:ed|s))\b[^:]{0,60}:\s*$")
+
+
+def _colon_intro(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
+    """``Kasich resisted: "..."``: any verb whose subject introduces a quote with a colon."""
+    m = _INTRO.search(masked, lo, hi)
+    if not m:
+        return None
+    np = _np_before(masked, lo, m.start())
+    if np is None or np[0] != lo + (len(masked[lo:hi]) - len(masked[lo:hi].lstrip())):
+        return None
+    return _Cue(Span(*np), Span(m.start(1), m.end(1)))
+
+
+def _sentence_at(spans: list[Span], pos: int) -> int | None:
+    lo, hi = 0, len(spans) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        s = spans[mid]
+        if pos < s.start:
+            hi = mid - 1
+        elif pos >= s.end:
+            lo = mid + 1
+        else:
+            return mid
+    return lo - 1 if 0 < lo <= len(spans) and pos >= spans[lo - 1].start else None
+
+
+def _resolve(
+    text: str,
+    masked: str,
+    spans: list[Span],
+    quotes: list[_Quote],
+    raw: list[_Cue | None],
+) -> list[Attribution]:
+    out: list[Attribution] = []
+    last_named: tuple[str, Span, int] | None = None
+    subject: tuple[str, Span, int] | None = None
+    history: list[tuple[str, Span, int]] = []
+    prev: Attribution = NONE
+    full: dict[str, tuple[str, Span]] = _full_names(text)
+    qi = 0
+    para_of = _para_index(text, spans)
+    prev_para_speaker: dict[int, Attribution] = {}
+    last_direct: tuple[Attribution, int] | None = None
+    for n, s in enumerate(spans):
+        while qi < len(quotes) and quotes[qi].end <= s.start:
+            qi += 1
+        inside = [q for q in quotes[qi:] if q.start < s.end and s.start < q.end]
+        quoted = sum(min(q.end, s.end) - max(q.start, s.start) for q in inside)
+        mostly_quoted = quoted >= 0.5 * (s.end - s.start)
+        cue = raw[n]
+        att = NONE
+        if cue is not None:
+            att = Attribution(mention=cue.mention, cue=cue.cue, direct=bool(inside))
+        elif inside:
+            named = next((q.speaker for q in inside if q.speaker.mention), None)
+            if named is not None:
+                att = named
+            elif mostly_quoted:
+                # a quote paragraph with no cue continues the speaker of the paragraph before
+                p = para_of[n]
+                before = prev_para_speaker.get(p - 1)
+                if (
+                    (before is None or not before.direct)
+                    and last_direct is not None
+                    and p - last_direct[1] <= 3
+                ):
+                    before = last_direct[0]
+                if before is not None and before.mention:
+                    att = Attribution(
+                        speaker=before.speaker,
+                        mention=before.mention,
+                        cue=before.cue,
+                        antecedent=before.antecedent,
+                        direct=True,
+                    )
+        elif lex.POSSESSIVE_VIEW.match(text[s.start : s.end]) and prev.speaker:
+            att = Attribution(
+                speaker=prev.speaker,
+                mention=prev.mention,
+                cue=prev.cue,
+                antecedent=prev.antecedent,
+            )
+        here = _subject_of(text, s, full)
+        if att.mention is not None and att.speaker is None:
+            if here is not None and here[2] < att.mention.start and here[1] != att.mention:
+                subject = here  # "Senator Rubio ... in which he declares": the same sentence
+            if subject is not None and (last_named is None or subject[2] > last_named[2]):
+                # a person named since the last speaker ("Lopez spoke. ... she said")
+                last_named = subject
+            att, last_named = _name(text, att, prev, last_named, full, history)
+        if here is not None:
+            subject = here
+            history.append(here)
+        if att.speaker and att.mention and re.search(r"[A-Z]", att.speaker):
+            history.append((att.speaker, att.antecedent or att.mention, att.mention.start))
+        if att.speaker and _is_cue_only(text, s, att):
+            att = NONE  # "Trump said." alone: the words are in the sentence before
+        out.append(att)
+        if att.speaker:
+            prev_para_speaker[para_of[n]] = att
+            if att.direct:
+                last_direct = (att, para_of[n])
+        prev = att
+    return out
+
+
+_ADVERBIAL = re.compile(
+    r"^\W*(?:(?:on|in|at|to|during|after|before|last|this|earlier|later|in an?|on an?|"
+    r"yesterday|today|tonight|recently|afterward|afterwards|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\b[^\"“”]*)?$",
     re.I,
 )
 
 
-def _clean(np_text: str) -> str:
-    s = np_text.strip(" \t\"“”‘’'()[]—–-,;:")
-    s = re.sub(r"\s+", " ", s)
-    return s
+def _is_cue_only(text: str, s: Span, att: Attribution) -> bool:
+    """A sentence that only says who spoke ("Trump said on Twitter."), the words elsewhere."""
+    if att.direct or att.cue is None or not (s.start <= att.cue.start < s.end):
+        return False
+    if text[s.start : min(att.mention.start, att.cue.start) if att.mention else s.start].strip(
+        " \n\t"
+    ):
+        return False  # words before the speaker: they are what is reported
+    tail = text[att.cue.end : s.end]
+    return len(tail.split()) <= 6 and bool(_ADVERBIAL.match(tail.rstrip(" .:;\n")))
 
 
-def _subject_before(prefix: str) -> str | None:
-    """The noun phrase before a reporting verb, skipping an introductory clause."""
-    raw = prefix.rstrip()
-    if not raw:
-        return None
-    # "Andrey Klimov, who ... , offered": a relative clause between subject and verb
-    rel = re.match(r"^\s*([^,]{2,80}?),\s+(?:who|which|the|a|an)\b", raw)
-    parts = [p for p in re.split(r"[,;:—–”\"]\s*|\s+that\s+", raw) if p.strip()]
-    candidate = _clean(parts[-1]) if parts else ""
-    if rel and (not candidate or _BAD_HEAD.match(candidate) or len(parts) > 2):
-        lead = _clean(rel.group(1))
-        if lead and lead[0].isupper() and len(lead.split()) <= 8:
-            candidate = lead
-    if not candidate or _BAD_HEAD.match(candidate):
-        return None
-    if len(candidate.split()) > 12:
-        return None
-    if candidate[0].islower() and not candidate.lower().startswith("the "):
-        return None
-    lower = [w for w in re.findall(r"[\w’']+", candidate) if w[0].islower()]
-    if any(w in _VERBISH for w in lower):
-        return None
-    if not _ROLE.search(candidate) and any(w not in _CONNECTORS for w in lower):
-        return None
-    return candidate
+def _para_index(text: str, spans: list[Span]) -> list[int]:
+    out, p, last = [], 0, 0
+    for s in spans:
+        if "\n" in text[last : s.start]:
+            p += 1
+        out.append(p)
+        last = s.end
+    return out
 
 
-_CONNECTORS = frozenset(
-    [
-        "of",
-        "from",
-        "the",
-        "for",
-        "at",
-        "in",
-        "on",
-        "and",
-        "to",
-        "a",
-        "an",
-        "de",
-        "la",
-        "von",
-        "van",
-        "bin",
-        "al",
-        "le",
-        "du",
-    ]
-)
-_VERBISH = frozenset(
-    [
-        "would",
-        "will",
-        "could",
-        "should",
-        "can",
-        "may",
-        "might",
-        "must",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "if",
-        "when",
-        "because",
-        "while",
-        "whether",
-        "not",
-        "also",
-    ]
-)
+def _name(
+    text: str,
+    att: Attribution,
+    prev: Attribution,
+    last_named: tuple[str, Span, int] | None,
+    full: dict[str, tuple[str, Span]],
+    history: list[tuple[str, Span, int]],
+) -> tuple[Attribution, tuple[str, Span, int] | None]:
+    """Turn a mention into a speaker: resolve pronouns and roles, prefer the fullest name."""
+    assert att.mention is not None
+    who = _clean(text[att.mention.start : att.mention.end])
+    low = who.lower()
+    antecedent: Span | None = None
+    if low in lex.NAMED_PRONOUNS or lex.DEFINITE_ROLE.match(who):
+        ref: tuple[str | None, Span | None] | None = (
+            (prev.speaker, prev.antecedent or prev.mention) if prev.speaker else None
+        )
+        if ref is None or ref[1] is None or not re.search(r"[A-Z]", ref[0] or ""):
+            ref = (last_named[0], last_named[1]) if last_named else None
+        if low in ("he", "she"):
+            # the most recent named person the pronoun can stand for ("she" is not "Bernie")
+            agree = [h for h in reversed(history[-12:]) if _gender(h[0], full) in (None, low)]
+            if ref is not None and ref[0] and _gender(ref[0], full) not in (None, low):
+                ref = (agree[0][0], agree[0][1]) if agree else None
+        if ref is not None and ref[0] and ref[1] is not None:
+            who, antecedent = ref[0], ref[1]
+        elif low in lex.NAMED_PRONOUNS:
+            return NONE, last_named
+    if not who:
+        return NONE, last_named
+    key = who.replace("’s", "").replace("'s", "").split()[-1].lower()
+    if antecedent is None and re.search(r"[A-Z]", who):
+        if key in full and len(full[key][0]) > len(who) and len(who.split()) == 1:
+            who, antecedent = full[key][0], (full[key][1] if full[key][0] != who else None)
+        else:
+            full.setdefault(key, (who, att.mention))
+    if re.search(r"[A-Z]", who):
+        last_named = (who, antecedent or att.mention, att.mention.start)
+    return (
+        Attribution(
+            speaker=who,
+            mention=att.mention,
+            cue=att.cue,
+            antecedent=antecedent,
+            direct=att.direct,
+        ),
+        last_named,
+    )
 
 
-def find_speaker(sentence: str) -> str | None:
-    """The speaker named in one sentence, a pronoun (to resolve), or None."""
-    m = _ACCORDING.search(sentence)
-    if m:
-        who = _clean(m.group(1))
-        if who and (who[0].isupper() or _ROLE.search(who)):
-            return who
-    m2 = _INVERTED.search(sentence)
-    if m2:
-        who = _clean(m2.group(1))
-        if who and not _PRONOUN.match(who):
-            return who
-    first: str | None = None
-    for v in _VERB_RE.finditer(sentence):
-        subj = _subject_before(sentence[: v.start()])
-        if subj and (_PRONOUN.match(subj) or subj[0].isupper() or _ROLE.search(subj)):
-            if not v.group(0).lower().startswith("report"):
-                return subj
-            first = first or subj  # "X reported that Y said": prefer Y
-    if first:
-        return first
-    if _POSSESSIVE_VIEW.match(sentence.strip()):
-        return "he"
+def _gender(name: str, full: dict[str, tuple[str, Span]]) -> str | None:
+    """'he' or 'she' when a title or a given name says so, else None (either may do)."""
+    words = name.replace(".", " ").split()
+    if not words:
+        return None
+    if len(words) == 1 and words[0].lower() in full:
+        words = full[words[0].lower()][0].replace(".", " ").split()
+    for w in words[:4]:
+        low = w.lower()
+        if low in ("mr", "he", "him"):
+            return "he"
+        if low in ("mrs", "ms", "miss", "she", "her"):
+            return "she"
+        if low in lex.MALE_NAMES:
+            return "he"
+        if low in lex.FEMALE_NAMES:
+            return "she"
     return None
 
 
-def speakers(text: str, spans: list[Span]) -> list[str | None]:
-    """A speaker for every sentence, pronouns and 'the spokesperson' resolved backwards.
+_FULL_NAME = re.compile(
+    r"\b(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.\s+)?([A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z’'\-]+){1,2})"
+)
 
-    A later short mention ("Kirby") is replaced by the fuller first mention
-    ("White House ... John Kirby") so every quote names the speaker the same way.
-    """
-    out: list[str | None] = []
-    last_named: str | None = None
-    last_sentence_speaker: str | None = None
-    full: dict[str, str] = {}
-    for s in spans:
-        who = find_speaker(text[s.start : s.end])
-        if who and (_PRONOUN.match(who) or _DEFINITE_ROLE.match(who)):
-            resolved = last_sentence_speaker or last_named
-            who = resolved if resolved else (None if _PRONOUN.match(who) else who)
-        if who:
-            key = who.split()[-1].lower()
-            if key in full and len(full[key]) > len(who):
-                who = full[key]
-            elif re.search(r"[A-Z]", who):
-                full.setdefault(key, who)
-            if re.search(r"[A-Z]", who):
-                last_named = who
-            last_sentence_speaker = who
-        else:
-            last_sentence_speaker = None
-        out.append(who)
+
+_SUBJECT = re.compile(
+    r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
+    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?[a-z]{3,}\b"
+)
+
+
+_NOT_NAMES = frozenset(
+    "it its such was were is are there here what who why how when where which whose many "
+    "most some all both each every no none one two three several few more less much".split()
+)
+
+
+def _subject_of(
+    text: str, s: Span, full: dict[str, tuple[str, Span]]
+) -> tuple[str, Span, int] | None:
+    """A person named as the subject at the start of a sentence ("Maria Lopez, the mayor,
+    spoke ..."), for later pronouns: two or more capitalised words, a title and a name, or a
+    surname the article has named in full."""
+    m = _SUBJECT.match(text, s.start, s.end)
+    if not m:
+        return None
+    name = _clean(m.group(1))
+    words = name.split()
+    first = words[0].lower().rstrip(".")
+    if first in lex.LEADING_JUNK or first in lex.DETS or first in _NOT_NAMES:
+        return None
+    titled = first in ("mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen")
+    if len(words) < 2 and words[0].lower() not in full:
+        return None
+    if titled and len(words) < 2:
+        return None
+    return (name, Span(m.start(1), m.start(1) + len(m.group(1).rstrip())), m.start(1))
+
+
+def _full_names(text: str) -> dict[str, tuple[str, Span]]:
+    """Surname -> the first full mention of a person ("Klimov" -> "Andrey Klimov")."""
+    out: dict[str, tuple[str, Span]] = {}
+    for m in _FULL_NAME.finditer(text):
+        name = m.group(1)
+        first = name.split()[0]
+        if first.lower() in lex.LEADING_JUNK or first.lower() in lex.DETS or first in lex.MONTHS:
+            continue
+        out.setdefault(name.split()[-1].lower(), (name, Span(m.start(1), m.end(1))))
     return out
+
+
+def _clean(np_text: str) -> str:
+    s = np_text.strip(" \t\n\"“”‘’'()[]—–-,;:")
+    return re.sub(r"\s+", " ", s)
+
+
+# ---------------------------------------------------------------- the public helpers
+def speakers(text: str, spans: list[Span]) -> list[str | None]:
+    """A speaker for every sentence (None for narration), pronouns and roles resolved."""
+    return [a.speaker for a in attribute(text, spans)]
+
+
+def find_speaker(sentence: str) -> str | None:
+    """The speaker of one sentence read alone (pronouns stay unresolved)."""
+    quotes = find_quotations(sentence)
+    masked = _mask_quotes(sentence, quotes)
+    cue = _cue_in(masked, sentence, 0, len(sentence))
+    if cue is None:
+        for q in quotes:
+            after = _cue_in(masked, sentence, q.end, len(sentence))
+            if after:
+                cue = after
+                break
+    if cue is None:
+        return None
+    return _clean(sentence[cue.mention.start : cue.mention.end]) or None
 
 
 def descriptors(text: str, spans: list[Span], who: list[str | None]) -> dict[str, str]:
@@ -205,7 +788,7 @@ def descriptors(text: str, spans: list[Span], who: list[str | None]) -> dict[str
     for s, w in zip(spans, who, strict=True):
         if w and w not in out:
             sentence = text[s.start : s.end]
-            v = _VERB_RE.search(sentence, max(0, sentence.find(w.split()[-1])))
+            v = lex.VERB_RE.search(sentence, max(0, sentence.find(w.split()[-1])))
             out[w] = sentence[: v.start()] if v else w
     return out
 
@@ -217,62 +800,44 @@ def short_name(speaker: str) -> str:
     return " ".join(caps[-2:]) if len(caps) >= 2 else speaker
 
 
-# Sides: the names, adjectives and capitals by which a country's side is spoken of.
-SIDES: dict[str, tuple[str, ...]] = {
-    "russia": (
-        "russia",
-        "russian",
-        "kremlin",
-        "moscow",
-        "putin",
-        "lavrov",
-        "peskov",
-        "federation council",
-        "duma",
-        "zakharova",
-        "shoigu",
-        "medvedev",
-    ),
-    "united states": (
-        "united states",
-        "u.s.",
-        "us",
-        "america",
-        "american",
-        "washington",
-        "white house",
-        "biden",
-        "blinken",
-        "pentagon",
-        "state department",
-    ),
-    "ukraine": ("ukraine", "ukrainian", "kyiv", "kiev", "zelensky", "zelenskyy", "kuleba"),
-    "china": ("china", "chinese", "beijing", "xi"),
-    "united kingdom": (
-        "united kingdom",
-        "uk",
-        "u.k.",
-        "britain",
-        "british",
-        "london",
-        "downing street",
-    ),
-    "european union": ("european union", "eu", "e.u.", "brussels", "european commission"),
-    "nato": ("nato", "stoltenberg", "alliance"),
-    "israel": ("israel", "israeli", "jerusalem", "netanyahu"),
-    "iran": ("iran", "iranian", "tehran"),
-}
-_WORDS = re.compile(r"[\w.]+")
+@dataclass(frozen=True)
+class ArticleSpeech:
+    """An article's sentences, who says each, and the side (country) each speaker is on."""
+
+    spans: list[Span]
+    attributions: list[Attribution]
+    sides: dict[str, set[str]]
+
+    @property
+    def speakers(self) -> list[str | None]:
+        return [a.speaker for a in self.attributions]
 
 
-def sides_of(text: str) -> set[str]:
-    """Which sides a phrase names ("the Kremlin leadership" -> {"russia"})."""
-    low = text.lower()
-    toks = set(_WORDS.findall(low))
-    found = set()
-    for side, names in SIDES.items():
-        for n in names:
-            if (" " in n and n in low) or n in toks:
-                found.add(side)
-                break
-    return found
+def analyse_article(text: str) -> ArticleSpeech:
+    """Split an article into sentences and attribute each."""
+    spans = split_sentences(text)
+    atts = attribute(text, spans)
+    who = [a.speaker for a in atts]
+    sides = {k: sides_of(v) for k, v in descriptors(text, spans, who).items()}
+    return ArticleSpeech(spans, atts, sides)
+
+
+class SpeakerCache:
+    """Sentence spans and speakers of each article, computed once; safe across threads."""
+
+    def __init__(self, maxsize: int = 5000) -> None:
+        self._lru: LRU[str, ArticleSpeech] = LRU(maxsize)
+
+    def speech(self, article_id: str, text: str) -> ArticleSpeech:
+        """The analysed article, from the cache or computed now."""
+        return self._lru.get_or_set(article_id, lambda: analyse_article(text))
+
+    def get(
+        self, article_id: str, text: str
+    ) -> tuple[list[Span], list[str | None], dict[str, set[str]]]:
+        """Sentence spans, their speakers and the speakers' sides."""
+        s = self.speech(article_id, text)
+        return s.spans, s.speakers, s.sides
+
+    def clear(self) -> None:
+        self._lru.clear()

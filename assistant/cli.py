@@ -1,4 +1,5 @@
-"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web."""
+"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web,
+slack, feedback."""
 
 from __future__ import annotations
 
@@ -119,6 +120,7 @@ def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]
         progress.update(
             task,
             completed=done,
+            total=report.total,
             rate=f"{report.chunks} chunks · {done / dt:.1f} art/s · {report.chunks / dt:.1f} ch/s",
         )
 
@@ -143,11 +145,9 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add articles to the store (incremental: unchanged articles are skipped)."""
-    from assistant.ingest import estimate_total
-
     a = _assistant()
     a.reader = a.reader.trusting(_url_hosts(targets))  # the operator may fetch their own URLs
-    progress, update = ingest_progress(estimate_total(targets, a.reader))
+    progress, update = ingest_progress(None)  # the report brings the total
     with progress:
         report = a.ingest(targets, prune=prune, progress=update, force=force)
     if as_json:
@@ -261,6 +261,8 @@ def ask(
     In LLM mode the model's draft streams to stderr as it arrives; the verified answer (quotes
     checked against the articles) follows on stdout. ``--json`` does not stream.
     """
+    from assistant.render.markdown import answer_json, answer_markdown
+
     a = _assistant()
     drafted = False
 
@@ -286,9 +288,9 @@ def ask(
         sys.stderr.write("\n\n")
         sys.stderr.flush()
     if as_json:
-        sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(answer_json(answer), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(answer.markdown))
+        out.print(Markdown(answer_markdown(answer)))
 
 
 @app.command()
@@ -302,6 +304,8 @@ def brief(
     as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
 ) -> None:
     """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    from assistant.render.markdown import briefing_json, briefing_markdown
+
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
@@ -310,15 +314,16 @@ def brief(
         sources=tuple(source or ()),
     )
     if as_json:
-        sys.stdout.write(json.dumps(b.to_json(), ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(Markdown(b.markdown))
+        out.print(Markdown(briefing_markdown(b)))
 
 
 @app.command()
 @handle_errors
 def chat() -> None:
     """An interactive conversation in the terminal (follow-ups understood; Ctrl-D to quit)."""
+    from assistant.render.markdown import answer_markdown
     from assistant.types import Turn
 
     a = _assistant()
@@ -338,33 +343,69 @@ def chat() -> None:
             continue
         if answer.standalone_question != q:
             err.print(plain(f"(understood as: {answer.standalone_question})", "dim"))
-        out.print(Markdown(answer.markdown))
-        history.append(Turn(q, answer.markdown))
+        shown = answer_markdown(answer)
+        out.print(Markdown(shown))
+        history.append(Turn(q, shown))
 
 
 @app.command("eval")
 @handle_errors
 def eval_cmd(
-    benchmark: Annotated[str, typer.Argument(help="rtqa, or 'custom' for your own set.")],
+    benchmark: Annotated[
+        str,
+        typer.Argument(help="rtqa, attribution (PolNeAR format), or 'custom' for your own set."),
+    ],
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (its own store).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
     output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
     no_dates: Annotated[bool, typer.Option(help="Ignore question dates (no as-of).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="attribution: articles with gold attributions (JSONL).")
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="attribution: where to write the speakers (JSONL).")
+    ] = None,
+    scorer: Annotated[
+        Path | None, typer.Option(help="attribution: the scorer (default: score.py beside data).")
+    ] = None,
 ) -> None:
     """Run a benchmark and print its metrics (see docs/evaluation.md)."""
-    from assistant.evaluate import run_eval
+    if benchmark == "attribution":
+        from assistant import eval_attribution
 
-    metrics = run_eval(
-        benchmark,
-        corpus=corpus,
-        questions=questions,
-        output=output,
-        limit=limit,
-        use_dates=not no_dates,
-        console=err,
-    )
+        if data is None:
+            raise AssistantError("pass --data FILE.jsonl (e.g. ../shared/bench/polnear/dev.jsonl)")
+        pred = predictions or Path("attribution-predictions.jsonl")
+        _print_metrics(eval_attribution.run(data, pred, scorer, console=err), as_json)
+        return
+    from assistant.evaluate import check_inputs, eval_settings, run_eval
+    from assistant.service import Assistant
+
+    check_inputs(benchmark, questions, corpus)
+    settings = Settings()
+    a = Assistant(eval_settings(settings, corpus) if corpus else settings)
+    if corpus is not None:  # the corpus gets its own store, reused while unchanged
+        ingesting, on_ingest = ingest_progress(None)
+        with ingesting:
+            a.ingest([str(corpus)], progress=on_ingest)
+    bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=err)
+    task = bar.add_task("eval", total=None)
+    with bar:
+        metrics = run_eval(
+            benchmark,
+            a,
+            questions=questions,
+            output=output,
+            limit=limit,
+            use_dates=not no_dates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _print_metrics(metrics, as_json)
+
+
+def _print_metrics(metrics: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(metrics) + "\n")
     else:
@@ -384,6 +425,54 @@ def web(
     from assistant.web import serve
 
     serve(host=host, port=port)
+
+
+@app.command()
+@handle_errors
+def slack(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve /slack/events over HTTP instead of Socket Mode.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to bind (--http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (--http).")] = 3000,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the Slack bot (Socket Mode, or --http); see docs/slack.md.
+
+    Tokens come from the environment only: SLACK_BOT_TOKEN plus SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); SLACK_API_URL points at another Web API.
+    """
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    from assistant.slack import run
+
+    run(http=http, host=host, port=port, log_level=log_level)
+
+
+@app.command()
+@handle_errors
+def feedback(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Feedback given on the Slack bot's answers (question, answer id, quotes, user, verdict)."""
+    from assistant.feedback import BotState
+
+    rows = BotState(Settings().data_dir).feedback()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    from rich.markup import escape
+
+    table = Table("time", "verdict", "user", "question", "quotes")
+    for r in rows:  # what Slack users typed is shown as text, never as rich markup
+        table.add_row(
+            r["time"],
+            r["verdict"],
+            escape(r["user"]),
+            escape((r["question"] or "")[:80]),
+            str(len(r["quotes"])),
+        )
+    out.print(table)
+    out.print(f"{len(rows)} verdicts")
 
 
 def main() -> None:

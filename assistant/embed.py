@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.cache import LRU
 from assistant.errors import EmbeddingError
 from assistant.integrity import verify_model, verify_recorded
 
@@ -20,7 +20,12 @@ class Embedder(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One L2-normalised row per text."""
+        """One L2-normalised row per text; ``(0, dimension)`` for no texts."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """The width of the vectors."""
         ...
 
 
@@ -53,7 +58,7 @@ class SentenceEmbedder:
         self.cache_dir = cache_dir
         self._model: Any = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: LRU[str, np.ndarray] = LRU(20000)
 
     @property
     def name(self) -> str:
@@ -111,19 +116,28 @@ class SentenceEmbedder:
         return np.asarray(out, dtype=np.float32)
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
-        """Encode with a small LRU cache (questions and sentences seen again are free)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        """Encode with a thread-safe LRU cache (questions and sentences seen again are free)."""
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        for t in dict.fromkeys(texts):
+            v = self._cache.get(t)
+            if v is None:
+                missing.append(t)
+            else:
+                found[t] = v
         if missing:
             # short texts at question time: small length-sorted batches waste less on padding
-            vecs = self.model.encode(missing, batch_size=8, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+            vecs = self.model.encode(
+                missing,
+                batch_size=8,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             for t, v in zip(missing, np.asarray(vecs, dtype=np.float32), strict=True):
-                self._cache[t] = v
-            while len(self._cache) > 20000:
-                self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts])
+                self._cache.put(t, v)
+                found[t] = v
+        return np.stack([found[t] for t in texts])
 
     @property
     def dimension(self) -> int:
@@ -166,8 +180,12 @@ class OnnxEncoder:
 
             tmp = int8.with_suffix(f".{os.getpid()}.tmp.onnx")
             quantize_dynamic(
-                str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                reduce_range=False, op_types_to_quantize=["MatMul"],
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=False,
+                op_types_to_quantize=["MatMul"],
             )
             tmp.rename(int8)
         return cls(int8 if quantized else fp32, source)
@@ -217,11 +235,15 @@ def _export_onnx(source: Path, dest: Path) -> None:
     axes = {0: "batch", 1: "sequence"}
     tmp = dest.with_suffix(f".{os.getpid()}.tmp.onnx")
     torch.onnx.export(
-        Hidden(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+        Hidden(model),
+        (ids, ids, torch.zeros_like(ids)),
+        str(tmp),
         input_names=["input_ids", "attention_mask", "token_type_ids"],
         output_names=["last_hidden_state"],
-        dynamic_axes={n: axes for n in ("input_ids", "attention_mask", "token_type_ids",
-                                        "last_hidden_state")},
-        opset_version=17, dynamo=False,
+        dynamic_axes={
+            n: axes for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")
+        },
+        opset_version=17,
+        dynamo=False,
     )
     tmp.rename(dest)

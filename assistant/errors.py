@@ -52,3 +52,7 @@ class IngestCancelled(IngestError):
 
 class URLRefused(IngestError):
     """A URL may not be fetched: not http(s), or it points at this machine or a private net."""
+
+
+class LLMUnavailable(LLMError):
+    """The LLM endpoint is down, overloaded, erroring or silent: retried, then a fallback."""

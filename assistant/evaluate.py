@@ -11,14 +11,19 @@ import re
 import statistics
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.types import Answer
+
+if TYPE_CHECKING:
+    from assistant.ingest import ProgressFn
+    from assistant.service import Assistant
 
 _NONWORD = re.compile(r"[\W_]+", re.UNICODE)
 _QUOTE_MARKS = str.maketrans("", "", "\"'“”‘’«»„‚`")
@@ -139,61 +144,72 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_eval(
-    benchmark: str,
-    corpus: Path | None = None,
-    questions: Path | None = None,
-    output: Path | None = None,
-    limit: int | None = None,
-    use_dates: bool = True,
-    console: Any = None,
-    settings: Settings | None = None,
-) -> dict[str, Any]:
-    """Ingest the corpus into its own store (reused when unchanged), ask every question."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+def eval_settings(base: Settings, corpus: Path) -> Settings:
+    """The settings of a benchmark corpus's own store (under ``data_dir/eval``, reused)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", corpus.name.split(".")[0]).strip("-") or "corpus"
+    return base.model_copy(
+        update={"data_dir": base.data_dir / "eval", "collection": f"eval-{name}"[:60]}
+    )
 
-    from assistant.cli import ingest_progress
-    from assistant.service import Assistant
 
+def check_inputs(benchmark: str, questions: Path | None, corpus: Path | None = None) -> Path:
+    """Fail early, before any ingest, on an unknown benchmark or a missing file.
+
+    Returns:
+        The questions file.
+    """
     if benchmark not in ("rtqa", "custom"):
         raise AssistantError(f"unknown benchmark {benchmark!r}; choose rtqa or custom")
     if questions is None or not questions.exists():
         raise AssistantError(f"questions file not found: {questions}; pass --questions FILE")
-    base = settings or Settings()
-    if corpus is not None:
-        if not corpus.exists():
-            raise AssistantError(f"corpus not found: {corpus}; pass --corpus FILE")
-        name = re.sub(r"[^A-Za-z0-9]+", "-", corpus.name.split(".")[0]).strip("-") or "corpus"
-        base = base.model_copy(
-            update={"data_dir": base.data_dir / "eval", "collection": f"eval-{name}"[:60]}
-        )
-    assistant = Assistant(base)
-    if corpus is not None:
-        from assistant.ingest import estimate_total
+    if corpus is not None and not corpus.exists():
+        raise AssistantError(f"corpus not found: {corpus}; pass --corpus FILE")
+    return questions
 
-        progress, update = ingest_progress(estimate_total([str(corpus)], assistant.reader))
-        with progress:
-            assistant.ingest([str(corpus)], progress=update)
+
+def run_eval(
+    benchmark: str,
+    assistant: Assistant,
+    questions: Path | None,
+    corpus: Path | None = None,
+    output: Path | None = None,
+    limit: int | None = None,
+    use_dates: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    ingest_progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Ingest the corpus (if given; unchanged articles are skipped), ask every question.
+
+    Args:
+        benchmark: ``rtqa`` or ``custom`` (see docs/evaluation.md).
+        assistant: The assistant to evaluate, e.g. over :func:`eval_settings` for the corpus.
+        questions: The questions file (JSONL).
+        corpus: Articles to ingest into the assistant's store first.
+        output: Where the per-question results go (default: in the data directory).
+        limit: Only the first N questions.
+        use_dates: Ask each question as of its date.
+        progress: Called with (questions done, questions in all) after each question.
+        ingest_progress: Called with the ingest report as the corpus is ingested.
+    """
+    questions = check_inputs(benchmark, questions, corpus)
+    if corpus is not None:
+        assistant.ingest([str(corpus)], progress=ingest_progress)
     rows = load_jsonl(questions)[:limit]
     if rows:
         assistant.ask(rows[0]["question"])  # warm: model, index, caches
     results: list[Any] = []
-    bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=console)
-    with bar:
-        task = bar.add_task("eval", total=len(rows))
-        for q in rows:
-            as_of = date.fromisoformat(q["date"]) if use_dates and q.get("date") else None
-            if q.get("as_of"):
-                as_of = date.fromisoformat(q["as_of"])
-            t0 = time.perf_counter()
-            ans = assistant.ask(q["question"], as_of=as_of)
-            ms = (time.perf_counter() - t0) * 1000
-            results.append(
-                score_rtqa(q, ans, ms) if benchmark == "rtqa" else score_custom(q, ans, ms)
-            )
-            bar.advance(task)
+    for n, q in enumerate(rows, 1):
+        as_of = date.fromisoformat(q["date"]) if use_dates and q.get("date") else None
+        if q.get("as_of"):
+            as_of = date.fromisoformat(q["as_of"])
+        t0 = time.perf_counter()
+        ans = assistant.ask(q["question"], as_of=as_of)
+        ms = (time.perf_counter() - t0) * 1000
+        results.append(score_rtqa(q, ans, ms) if benchmark == "rtqa" else score_custom(q, ans, ms))
+        if progress is not None:
+            progress(n, len(rows))
     metrics = rtqa_metrics(results) if benchmark == "rtqa" else custom_metrics(results)
-    out = output or (base.data_dir / f"eval-{benchmark}-results.json")
+    out = output or (assistant.settings.data_dir / f"eval-{benchmark}-results.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(

@@ -17,8 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.sources import Failure, Reader, is_url
-from assistant.store import ChromaStore
+from assistant.sources import (
+    FEED_EXT,
+    JSON_EXT,
+    JSON_LINES_EXT,
+    Failure,
+    Reader,
+    is_url,
+    suffix,
+)
+from assistant.store import Store
 from assistant.text import chunk_article
 from assistant.types import Article, Chunk
 
@@ -68,13 +76,13 @@ def estimate_total(targets: Iterable[str], reader: Reader) -> int | None:
     """How many articles the targets hold, cheaply (None when unknown, e.g. feeds)."""
     total = 0
     for f in reader.files(targets):
-        name = f.name.lower()
-        if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
+        ext = suffix(f)
+        if ext in JSON_LINES_EXT:
             n = reader.count_records(f)  # bounded; unreadable files are reported by the read
             if n is None:
                 return None
             total += n
-        elif name.endswith((".rss", ".atom", ".xml", ".json")):
+        elif ext in FEED_EXT or ext in JSON_EXT:  # many articles, uncounted
             return None
         else:
             total += 1
@@ -86,7 +94,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: Store,
         embedder: Embedder,
         reader: Reader,
         chunk_words: int = 120,
@@ -125,7 +133,7 @@ class Ingestor:
                     if self.reader.stop.is_set():
                         continue  # shutting down: drop queued work; a rerun ingests it
                     texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
-                    vecs = self.embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
+                    vecs = self.embedder.embed(texts)
                     to_write.put((batch, vecs))
             except BaseException as e:  # surfaced in the caller's thread
                 errors.append(e)

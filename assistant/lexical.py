@@ -1,7 +1,8 @@
 """BM25 over the stored chunks (bm25s), derived from the store and never a source of truth.
 
-The index is rebuilt when the store's fingerprint changes and cached on disk under
-``data_dir/lexical/<fingerprint>`` so a restart does not re-tokenise the corpus.
+The index is rebuilt when the store's generation (a token every write changes, see
+:meth:`assistant.store.Store.generation`) changes, and cached on disk under
+``data_dir/lexical/<key>`` so a restart does not re-tokenise the corpus.
 """
 
 from __future__ import annotations
@@ -123,9 +124,9 @@ class LexicalIndex:
         return cls(records, bm25)
 
 
-def cached_index(root: Path, fingerprint: str, build: Any) -> LexicalIndex:
-    """The index for ``fingerprint`` from disk, else built by ``build()`` and saved."""
-    folder = root / fingerprint[:16]
+def cached_index(root: Path, key: str, build: Any) -> LexicalIndex:
+    """The index for ``key`` (the store's state) from disk, else built by ``build()`` and saved."""
+    folder = root / key[:16]
     if (folder / "meta.json").exists():
         try:
             return LexicalIndex.load(folder)

@@ -1,4 +1,4 @@
-"""LLM prompt templates: one Markdown file each in the repository's ``prompts/`` folder.
+"""LLM prompt templates: one Markdown file each in the ``prompts/`` folder (packaged too).
 
 A prompt file has an optional leading ``<!-- comment -->`` and two sections, ``# system`` and
 ``# user``. Placeholders are ``{name}``; :func:`fill` replaces them in one pass, so braces in the
@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.resources import data_dir
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -19,11 +20,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def prompts_dir() -> Path:
-    """The ``prompts/`` folder next to the package (a checkout or an editable install)."""
-    here = Path(__file__).resolve().parent.parent / "prompts"
-    if here.is_dir():
-        return here
-    return Path.cwd() / "prompts"
+    """The ``prompts/`` folder: the checkout's, else the installed package's."""
+    return data_dir("prompts")
 
 
 def load_prompt(name: str) -> str:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
-import time
 import unicodedata
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from assistant.answer import extractive
-from assistant.answer.render import answer_markdown
+from assistant.answer.base import Answerer, AnswerRequest, ChatModel
+from assistant.answer.extractive_answerer import ExtractiveAnswerer
+from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.verify import verify_quote
+from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
+from assistant.cache import LRU
 from assistant.conversation import condense
 from assistant.dates import date_filter
 from assistant.embed import SentenceEmbedder
@@ -23,23 +26,40 @@ from assistant.lexical import LexicalIndex, cached_index
 from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
 from assistant.settings import Settings
 from assistant.sources import Reader
-from assistant.store import ChromaStore, StoredArticle
+from assistant.store import ChromaStore, Store, StoredArticle
 from assistant.text import clean_question
-from assistant.types import Answer, Article, Filters, Passage, Quote, Turn
+from assistant.types import (
+    Answer,
+    AnswerEvent,
+    Article,
+    AskEvent,
+    Filters,
+    Passage,
+    StatusEvent,
+    TokenEvent,
+    Turn,
+)
 
 
 class Assistant:
     """Ingest, retrieve and answer over one store. Cheap to build; models load on first use."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: SentenceEmbedder | None = None,
+        store: Store | None = None,
+    ) -> None:
+        """Wire the parts the settings describe; pass ``embedder`` or ``store`` to share one
+        (e.g. a loaded model across assistants, or one store with other LLM settings)."""
         self.settings = s = settings or Settings()
-        self.embedder = SentenceEmbedder(
+        self.embedder = embedder or SentenceEmbedder(
             s.embedding_model,
             s.embedding_backend,
             s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
         )
-        self.store = ChromaStore(
+        self.store: Store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
         )
         self.reader = Reader.from_settings(s)
@@ -48,11 +68,10 @@ class Assistant:
         )
         self.weights = extractive.Weights()
         self._lex: LexicalIndex | None = None
-        self._lex_key: tuple[int, int] | None = None
-        self._lex_checked = 0.0
+        self._lex_key = ""
         self._lex_lock = threading.Lock()
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._speakers = extractive.SpeakerCache()
+        self._texts: LRU[str, str] = LRU(2000)
+        self.speakers = SpeakerCache()
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -69,9 +88,7 @@ class Assistant:
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
-            self._texts.clear()
-            self._lex_key = None
-            self._lex_checked = 0.0
+            self._texts.clear()  # the lexical index notices the store's new generation itself
         return report
 
     # ---------------------------------------------------------------- reads
@@ -93,7 +110,7 @@ class Assistant:
             outlets[a.ref.source or "(unknown)"] = outlets.get(a.ref.source or "(unknown)", 0) + 1
         return {
             "articles": len(arts),
-            "chunks": self.store.chunks.count(),
+            "chunks": self.store.chunk_count(),
             "outlets": dict(sorted(outlets.items(), key=lambda kv: -kv[1])),
             "earliest": min(dates).isoformat() if dates else None,
             "latest": max(dates).isoformat() if dates else None,
@@ -106,19 +123,17 @@ class Assistant:
     def lexical(self) -> LexicalIndex:
         """The BM25 index for the store as it is now.
 
-        Rebuilt when this process changed the store, and when the store's counts change
-        (checked at most every two seconds, for stores another process writes to).
+        Rebuilt (or loaded from its disk cache) when the store's generation or counts change,
+        whichever process wrote to it; the article-text cache is dropped at the same moment.
         """
-        now = time.monotonic()
         with self._lex_lock:
-            if self._lex is not None and now - self._lex_checked < 2.0:
-                return self._lex
-            key = self.store.counts()
-            self._lex_checked = now
+            articles, chunks = self.store.counts()
+            key = f"{self.store.generation()}|{articles}|{chunks}"
             if self._lex is None or self._lex_key != key:
+                self._texts.clear()
                 self._lex = cached_index(
                     self.settings.data_dir / "lexical" / self.settings.collection,
-                    self.store.fingerprint(),
+                    hashlib.sha1(key.encode()).hexdigest(),
                     self.store.iter_chunks,
                 )
                 self._lex_key = key
@@ -136,12 +151,32 @@ class Assistant:
         k = k or s.top_k
         lex = self.lexical()
         vec = self.embedder.embed_cached([query])[0]
-        dense = self._dense(vec, lex, filters)
+        dense = self.dense(vec, lex, filters)
         lexical = lex.search(query, s.candidates, filters)
         fused = fuse(dense, lexical, self.fusion, ref_date)
         return collapse_duplicates(fused[: k * 3])[:k]
 
-    def _dense(
+    def search(
+        self,
+        query: str,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int | None = None,
+    ) -> list[Passage]:
+        """Passages for a query with the filters and date phrases ``ask`` applies.
+
+        Raises:
+            QuestionError: The query is empty, too long or not in a Latin script.
+            EmptyStoreError: Nothing is ingested yet.
+        """
+        query = self._check_question(query)
+        self._check_store()
+        text, filters = self._scope(query, as_of, since, until, sources)
+        return self.retrieve(text, filters, top, ref_date=as_of)
+
+    def dense(
         self, vec: Any, lex: LexicalIndex, filters: Filters | None
     ) -> list[tuple[Any, Any, float]]:
         """Nearest chunks within the filters.
@@ -168,15 +203,43 @@ class Assistant:
         return apply_filters(self.store.dense(vec, want, filters), filters)
 
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """Full article texts, cached."""
-        missing = [a for a in dict.fromkeys(article_ids) if a not in self._texts]
+        """Full article texts, cached (thread-safe)."""
+        out: dict[str, str] = {}
+        missing = []
+        for a in dict.fromkeys(article_ids):
+            text = self._texts.get(a)
+            if text is None:
+                missing.append(a)
+            else:
+                out[a] = text
         if missing:
-            self._texts.update(self.store.get_texts(missing))
-            while len(self._texts) > 2000:
-                self._texts.popitem(last=False)
-        return {a: self._texts[a] for a in article_ids if a in self._texts}
+            for a, text in self.store.get_texts(missing).items():
+                self._texts.put(a, text)
+                out[a] = text
+        return {a: out[a] for a in article_ids if a in out}
 
     # ---------------------------------------------------------------- answering
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        top: int | None = None,
+        mode: str | None = None,
+    ) -> Iterator[AskEvent]:
+        """Answer as a stream: status events, the LLM's draft tokens, then the final Answer.
+
+        The question and the store are checked before the stream starts (a bad question
+        raises here, not on the first ``next``). The last event is always an
+        :class:`AnswerEvent` carrying the verified answer (or the abstention).
+        """
+        question = self._check_question(question)
+        self._check_store()
+        return self._events(question, history, as_of, since, until, sources, top, mode, True)
+
     def ask(
         self,
         question: str,
@@ -191,27 +254,71 @@ class Assistant:
     ) -> Answer:
         """Answer with verified, attributed quotes (or abstain).
 
-        In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they arrive.
+        In LLM mode ``on_token`` receives the model's (not yet verified) tokens as they
+        arrive; without it the model is asked for the whole reply at once.
         """
         question = self._check_question(question)
         self._check_store()
-        use_llm = mode or ("llm" if self.settings.llm_provider != "none" else "extractive")
-        if history and use_llm == "llm" and self.settings.llm_provider != "none":
-            from assistant.answer.llm import llm_condense
+        stream = on_token is not None
+        events = self._events(question, history, as_of, since, until, sources, top, mode, stream)
+        final: Answer | None = None
+        for event in events:
+            if isinstance(event, AnswerEvent):
+                final = event.answer
+            elif isinstance(event, TokenEvent) and on_token is not None:
+                on_token(event.text)
+        if final is None:  # pragma: no cover - _events always ends with an AnswerEvent
+            raise AssertionError("the answer stream ended without an answer")
+        return final
 
-            standalone = llm_condense(self, question, list(history))
+    def answerer(self, mode: str | None = None) -> Answerer:
+        """The answerer for ``mode`` ("extractive" or "llm"; LLM only with a provider set)."""
+        s = self.settings
+        plain = ExtractiveAnswerer(
+            texts=self.texts,
+            speakers=self.speakers,
+            embed=self.embedder.embed_cached,
+            max_quotes=s.max_quotes,
+            abstain_threshold=s.abstain_threshold,
+            weights=self.weights,
+        )
+        if not self._use_llm(mode):
+            return plain
+        return LLMAnswerer(self.texts, self.speakers, self._chat(), plain)
+
+    def _use_llm(self, mode: str | None) -> bool:
+        return (mode or "llm") == "llm" and self.settings.llm_provider != "none"
+
+    def _chat(self) -> ChatModel:
+        from assistant.answer.chat import LangChainChat  # LangChain loads only for LLM mode
+
+        return LangChainChat(self.settings)
+
+    def _events(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        as_of: date | None,
+        since: date | None,
+        until: date | None,
+        sources: Sequence[str],
+        top: int | None,
+        mode: str | None,
+        stream: bool,
+    ) -> Iterator[AskEvent]:
+        if history and self._use_llm(mode):
+            yield StatusEvent("Understanding the follow-up…")
+            limit = self.settings.max_question_chars
+            standalone = llm_condense(self._chat(), question, history, limit)
         else:
             standalone = condense(question, list(history))
+        yield StatusEvent("Searching the articles…")
         query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
-        answer = self._extractive(question, standalone, passages, filters)
-        if use_llm == "llm" and self.settings.llm_provider != "none":
-            from assistant.answer.llm import llm_answer
-
-            return llm_answer(
-                self, question, standalone, passages, filters, answer, history, on_token=on_token
-            )
-        return answer
+        request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
+        if self._use_llm(mode):
+            yield StatusEvent("Asking the LLM…")
+        yield from self.answerer(mode).stream(request, tokens=stream)
 
     def brief(
         self,
@@ -229,48 +336,15 @@ class Assistant:
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         texts = self.texts([p.ref.article_id for p in passages])
         b = build_briefing(
-            topic, passages, texts, self.embedder.embed_cached, self._speakers, filters
+            topic, passages, texts, self.embedder.embed_cached, self.speakers, filters
         )
         for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
             if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction
                 raise AssertionError(f"unverifiable quote in briefing: {q.text!r}")
         return b
 
-    def _extractive(
-        self, question: str, standalone: str, passages: list[Passage], filters: Filters
-    ) -> Answer:
-        texts = self.texts([p.ref.article_id for p in passages])
-        q = extractive.analyse(standalone)
-        cands = extractive.candidates(passages, texts, self._speakers)
-        extractive.score(q, cands, self.embedder.embed_cached, self.weights)
-        chosen = extractive.select(
-            cands,
-            self.settings.max_quotes,
-            grow=lambda c: extractive.extend_one(q, c, texts, self._speakers),
-        )
-        conf = extractive.confidence(chosen[0]) if chosen else 0.0
-        abstained = conf < self.settings.abstain_threshold
-        quotes: list[Quote] = []
-        if not abstained:
-            quotes = [
-                qt
-                for qt in extractive.to_quotes(chosen)
-                if verify_quote(qt, texts[qt.ref.article_id])
-            ]
-            abstained = not quotes
-        return Answer(
-            question=question,
-            quotes=tuple(quotes),
-            passages=tuple(passages),
-            abstained=abstained,
-            confidence=conf,
-            markdown=answer_markdown(quotes, abstained, passages),
-            standalone_question=standalone,
-            filters=filters,
-        )
-
     def _check_store(self) -> None:
-        if self.store.chunks.count() == 0:
+        if self.store.chunk_count() == 0:
             raise EmptyStoreError(
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )

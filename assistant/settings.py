@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -16,6 +17,16 @@ from pydantic_settings import (
 )
 
 TOML_FILE = "assistant.toml"
+
+
+class SlackScope(BaseModel):
+    """What the Slack bot may quote in one channel: outlets and a date window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: tuple[str, ...] = Field((), description="Only these outlets.")
+    since: date | None = Field(None, description="Published on or after this day.")
+    until: date | None = Field(None, description="Published on or before this day.")
 
 
 class Settings(BaseSettings):
@@ -127,10 +138,27 @@ class Settings(BaseSettings):
         120, ge=0, description="API requests per client address per minute; 0 = no limit."
     )
 
-    slack_bot_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
-    slack_app_token: str | None = Field(None, description="Slack app token for Socket Mode.")
-    slack_signing_secret: str | None = Field(None, description="Slack signing secret (HTTP).")
-    slack_api_url: str | None = Field(None, description="Override Slack's API base URL.")
+    # Slack tokens are read from SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APP_TOKEN only
+    slack_workers: int = Field(
+        8, ge=1, le=64, description="Slack bot: questions answered at the same time."
+    )
+    slack_queue: int = Field(
+        200, ge=1, le=10000, description="Slack bot: questions waiting beyond that get 'busy'."
+    )
+    slack_article_link: str | None = Field(
+        None,
+        description="Slack bot: link citations here instead of the article URL, e.g. "
+        "'https://briefing.example.org/api/articles/{article_id}' ({start}, {end} also work).",
+    )
+    slack_streaming: Literal["stream", "update", "off"] = Field(
+        "stream",
+        description="Slack bot, LLM mode: stream drafts with chat.startStream ('stream'), by "
+        "editing a placeholder ('update'), or post only the verified answer ('off').",
+    )
+    slack_scopes: dict[str, SlackScope] = Field(
+        default_factory=dict,
+        description="Slack bot: per-channel filters, channel id -> {sources, since, until}.",
+    )
 
     @field_validator("url_allowlist", mode="before")
     @classmethod

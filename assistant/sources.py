@@ -36,9 +36,12 @@ from assistant.types import Article
 TEXT_EXT = {".txt", ".md", ".markdown"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
 FEED_EXT = {".rss", ".atom", ".xml"}
-JSON_EXT = {".json", ".jsonl", ".ndjson"}
+JSON_LINES_EXT = {".jsonl", ".ndjson"}  # one article per line
+JSON_EXT = {".json"} | JSON_LINES_EXT
 PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | FEED_EXT | JSON_EXT | PDF_EXT
+#: The one list of file names the reader takes (``.gz`` only for JSON), for uploads and pages.
+SUFFIXES = tuple(sorted(SUPPORTED)) + tuple(f"{e}.gz" for e in sorted(JSON_EXT))
 USER_AGENT = "BriefingAssistant/0.1 (+https://localhost)"
 MAX_BAD_LINES = 100  # malformed JSON lines in one file before the rest of it is skipped
 
@@ -53,6 +56,10 @@ class Failure:
 
 Item = Article | Failure
 __all__ = [
+    "FEED_EXT",
+    "JSON_EXT",
+    "JSON_LINES_EXT",
+    "SUFFIXES",
     "SUPPORTED",
     "Article",
     "Failure",
@@ -68,6 +75,7 @@ __all__ = [
     "read_html",
     "read_pdf",
     "read_text",
+    "suffix",
 ]
 
 
@@ -126,7 +134,7 @@ class Reader:
             path = Path(t)
             if path.is_dir():
                 for f in sorted(path.rglob("*")):
-                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED:
+                    if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED:
                         self._check_stop()
                         yield from self.read_file(f)
             elif path.exists():
@@ -145,7 +153,7 @@ class Reader:
                 out += [
                     f
                     for f in sorted(path.rglob("*"))
-                    if f.is_file() and not f.name.startswith(".") and _suffix(f) in SUPPORTED
+                    if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED
                 ]
             elif path.exists():
                 out.append(path)
@@ -163,7 +171,7 @@ class Reader:
                     f"{origin}: {mb(size)} is over the {mb(self.max_bytes)} "
                     "limit; raise ASSISTANT_MAX_FILE_MB to ingest it"
                 )
-            ext = _suffix(path)
+            ext = suffix(path)
             if path.name.lower().endswith(".gz") and ext not in JSON_EXT:
                 raise IngestError(f"{origin}: only JSON files may be gzipped (.jsonl.gz, .json.gz)")
             if ext in JSON_EXT:
@@ -351,7 +359,8 @@ class Reader:
         )
 
 
-def _suffix(path: Path) -> str:
+def suffix(path: Path) -> str:
+    """The file type that decides how a file is read ('.jsonl' for 'x.jsonl.gz')."""
     name = path.name.lower()
     if name.endswith(".gz"):
         name = name[:-3]

@@ -11,13 +11,13 @@ old chunks of an article are deleted before its new ones are written).
 
 from __future__ import annotations
 
-import hashlib
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -30,6 +30,7 @@ PAGE = 2000
 #: number was recorded have layout 1. Bump it, and migrate or refuse in _check_schema, when
 #: the layout changes.
 SCHEMA_VERSION = 1
+_GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
 
 
 def date_ord(d: date | None) -> int:
@@ -60,8 +61,78 @@ class StoredArticle:
         }
 
 
+class Store(Protocol):
+    """What the assistant needs of a store; :class:`ChromaStore` is the implementation.
+
+    Nothing of the backend leaves it: callers see Articles, Chunks, ArticleRefs and numbers.
+    """
+
+    @property
+    def where(self) -> str:
+        """Where the data lives (a path or a URL), for messages."""
+        ...
+
+    def open(self) -> None:
+        """Connect now (otherwise the first use does)."""
+        ...
+
+    def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Replace the chunks of several articles, then record the articles."""
+        ...
+
+    def delete_article(self, article_id: str) -> None:
+        """Remove an article record and its chunks."""
+        ...
+
+    def hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """content_hash of the given article ids that are stored."""
+        ...
+
+    def list_articles(self) -> list[StoredArticle]:
+        """Every stored article record (no text)."""
+        ...
+
+    def get_article(self, article_id: str) -> Article | None:
+        """An article with its full text, or None."""
+        ...
+
+    def get_texts(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Full texts of several articles."""
+        ...
+
+    def iter_chunks(self) -> Iterator[tuple[Chunk, ArticleRef]]:
+        """Every stored chunk with its article's reference."""
+        ...
+
+    def dense(
+        self, embedding: np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, ArticleRef, float]]:
+        """Nearest chunks by cosine similarity, within the filters."""
+        ...
+
+    def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nearest chunk ids and cosine similarities, unfiltered."""
+        ...
+
+    def chunk_count(self) -> int:
+        """How many chunks are stored."""
+        ...
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks)."""
+        ...
+
+    def generation(self) -> str:
+        """A token that changes with every write, by any process (cheap to read)."""
+        ...
+
+    def size_bytes(self) -> int | None:
+        """Bytes on disk, or None when the store is a server."""
+        ...
+
+
 class ChromaStore:
-    """Articles and chunks in two Chroma collections."""
+    """Articles and chunks in two Chroma collections, and a generation record in a third."""
 
     def __init__(
         self,
@@ -79,6 +150,7 @@ class ChromaStore:
         self._client: Any = None
         self._chunks: Any = None
         self._articles: Any = None
+        self._meta: Any = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ connection
@@ -116,6 +188,9 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{self.prefix}_articles", embedding_function=None, configuration=cfg
             )
+            self._meta = self._client.get_or_create_collection(
+                f"{self.prefix}_meta", embedding_function=None
+            )
         except StoreError:
             raise
         except Exception as e:
@@ -134,21 +209,43 @@ class ChromaStore:
                 "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
             )
 
-    @property
-    def chunks(self) -> Any:
-        if self._chunks is None:
+    def open(self) -> None:
+        """Connect now (two requests connecting at once would race)."""
+        if self._meta is None:
             with self._lock:
-                if self._chunks is None:
+                if self._meta is None:
                     self._connect()
+
+    @property
+    def _chunk_col(self) -> Any:
+        self.open()
         return self._chunks
 
     @property
-    def articles(self) -> Any:
-        if self._articles is None:
-            with self._lock:
-                if self._articles is None:
-                    self._connect()
+    def _article_col(self) -> Any:
+        self.open()
         return self._articles
+
+    # ------------------------------------------------------------------ generation
+    def generation(self) -> str:
+        """A token that changes with every write, by this or any other process.
+
+        One small record (``<prefix>_meta``), read with one lookup by id: the lexical index
+        and the text cache compare it instead of rescanning every article record.
+        """
+        self.open()
+        got = self._meta.get(ids=[_GENERATION], include=["documents"])
+        return str(got["documents"][0]) if got["ids"] else "0"
+
+    def _bump(self) -> None:
+        """Record a write: the count goes up and a random part makes the token unique even
+        when two processes bump from the same count at once."""
+        n = int(self.generation().split(":")[0]) + 1
+        self._meta.upsert(
+            ids=[_GENERATION],
+            documents=[f"{n}:{uuid.uuid4().hex[:12]}"],
+            embeddings=np.ones((1, 1), np.float32),
+        )
 
     # ------------------------------------------------------------------ writes
     def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
@@ -162,30 +259,32 @@ class ChromaStore:
             return
         ids = [a.id for a, _, _ in batch]
         for i in range(0, len(ids), PAGE):
-            self.chunks.delete(where={"article_id": {"$in": ids[i : i + PAGE]}})
+            self._chunk_col.delete(where={"article_id": {"$in": ids[i : i + PAGE]}})
         rows = [(a, c, e) for a, cs, vecs in batch for c, e in zip(cs, vecs, strict=True)]
         for i in range(0, len(rows), PAGE):
             part = rows[i : i + PAGE]
-            self.chunks.upsert(
+            self._chunk_col.upsert(
                 ids=[c.id for _, c, _ in part],
                 documents=[c.text for _, c, _ in part],
                 embeddings=np.stack([e for _, _, e in part]).astype(np.float32),
                 metadatas=[_chunk_meta(a, c) for a, c, _ in part],
             )
-        self.articles.upsert(
+        self._article_col.upsert(
             ids=ids,
             documents=[a.text for a, _, _ in batch],
             embeddings=np.stack([_centroid(v) for _, _, v in batch]),
             metadatas=[_article_meta(a, len(cs)) for a, cs, _ in batch],
         )
+        self._bump()
 
     def delete_chunks(self, article_id: str) -> None:
         """Remove every chunk of an article."""
-        self.chunks.delete(where={"article_id": article_id})
+        self._chunk_col.delete(where={"article_id": article_id})
+        self._bump()
 
     def delete_article(self, article_id: str) -> None:
         """Remove an article record, then its chunks."""
-        self.articles.delete(ids=[article_id])
+        self._article_col.delete(ids=[article_id])
         self.delete_chunks(article_id)
 
     # ------------------------------------------------------------------ reads
@@ -193,7 +292,7 @@ class ChromaStore:
         """content_hash of the given article ids that are stored."""
         out: dict[str, str] = {}
         for i in range(0, len(ids), PAGE):
-            got = self.articles.get(ids=list(ids[i : i + PAGE]), include=["metadatas"])
+            got = self._article_col.get(ids=list(ids[i : i + PAGE]), include=["metadatas"])
             for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
                 out[aid] = str(meta.get("content_hash", ""))
         return out
@@ -201,16 +300,16 @@ class ChromaStore:
     def list_articles(self) -> list[StoredArticle]:
         """Every stored article record (no text)."""
         out = []
-        total = self.articles.count()
+        total = self._article_col.count()
         for off in range(0, total, PAGE):
-            got = self.articles.get(limit=PAGE, offset=off, include=["metadatas"])
+            got = self._article_col.get(limit=PAGE, offset=off, include=["metadatas"])
             for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
                 out.append(_stored(aid, meta))
         return out
 
     def get_article(self, article_id: str) -> Article | None:
         """An article with its full text, or None."""
-        got = self.articles.get(ids=[article_id], include=["metadatas", "documents"])
+        got = self._article_col.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
         meta, text = got["metadatas"][0], got["documents"][0]
@@ -231,14 +330,14 @@ class ChromaStore:
         """Full texts of several articles."""
         if not article_ids:
             return {}
-        got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents"])
+        got = self._article_col.get(ids=list(dict.fromkeys(article_ids)), include=["documents"])
         return dict(zip(got["ids"], got["documents"], strict=True))
 
     def iter_chunks(self) -> Iterator[tuple[Chunk, ArticleRef]]:
         """Every stored chunk with its article's reference (for derived indexes)."""
-        total = self.chunks.count()
+        total = self._chunk_col.count()
         for off in range(0, total, PAGE):
-            got = self.chunks.get(limit=PAGE, offset=off, include=["metadatas", "documents"])
+            got = self._chunk_col.get(limit=PAGE, offset=off, include=["metadatas", "documents"])
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield _chunk(cid, doc, meta), _ref(meta)
 
@@ -246,14 +345,14 @@ class ChromaStore:
         self, embedding: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, ArticleRef, float]]:
         """Nearest chunks by cosine similarity, within the filters."""
-        n = self.chunks.count()
+        n = self._chunk_col.count()
         if n == 0:
             return []
         kwargs: dict[str, Any] = {}
         where = chroma_where(filters)
         if where:
             kwargs["where"] = where
-        res = self.chunks.query(
+        res = self._chunk_col.query(
             query_embeddings=[embedding.astype(np.float32)],
             n_results=min(k, n),
             include=["metadatas", "documents", "distances"],
@@ -272,10 +371,10 @@ class ChromaStore:
 
     def dense_ids(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest chunk ids and cosine similarities, unfiltered (fast HNSW path)."""
-        n = self.chunks.count()
+        n = self._chunk_col.count()
         if n == 0:
             return []
-        res = self.chunks.query(
+        res = self._chunk_col.query(
             query_embeddings=[embedding.astype(np.float32)],
             n_results=min(k, n),
             include=["distances"],
@@ -284,17 +383,13 @@ class ChromaStore:
             (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
 
+    def chunk_count(self) -> int:
+        """How many chunks are stored."""
+        return int(self._chunk_col.count())
+
     def counts(self) -> tuple[int, int]:
         """(articles, chunks)."""
-        return self.articles.count(), self.chunks.count()
-
-    def fingerprint(self) -> str:
-        """Changes whenever any article is added, changed or removed."""
-        h = hashlib.sha1()
-        for s in sorted(self.list_articles(), key=lambda a: a.ref.article_id):
-            h.update(f"{s.ref.article_id}:{s.content_hash};".encode())
-        h.update(str(self.chunks.count()).encode())
-        return h.hexdigest()
+        return self._article_col.count(), self._chunk_col.count()
 
     def size_bytes(self) -> int | None:
         """Bytes on disk of the embedded store (None for a server)."""
@@ -305,11 +400,14 @@ class ChromaStore:
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:
-    """An article's vector: the normalised mean of its chunks' (a unit vector if none)."""
-    if vecs.ndim == 2 and len(vecs):
+    """An article's vector: the normalised mean of its chunks' (a unit vector if none).
+
+    ``vecs`` is ``(chunks, width)``, also when there are no chunks: the embedder's width.
+    """
+    if len(vecs):
         c = vecs.mean(axis=0)
         return (c / (float(np.linalg.norm(c)) or 1.0)).astype(np.float32)
-    v = np.zeros(384, np.float32)
+    v = np.zeros(vecs.shape[1], np.float32)
     v[0] = 1.0
     return v
 

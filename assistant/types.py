@@ -85,6 +85,30 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SpeakerEvidence:
+    """Where the article names a quote's speaker: absolute spans in the article's text.
+
+    ``mention`` is the speaker as written near the cue ("he", "Kirby"), ``cue`` the reporting
+    words ("said", "according to"), ``antecedent`` the named mention a pronoun or a role
+    ("the spokesperson") was resolved to.
+    """
+
+    mention: Span | None = None
+    cue: Span | None = None
+    antecedent: Span | None = None
+
+    def to_json(self) -> dict[str, list[int] | None]:
+        def pair(s: Span | None) -> list[int] | None:
+            return [s.start, s.end] if s else None
+
+        return {
+            "mention": pair(self.mention),
+            "cue": pair(self.cue),
+            "antecedent": pair(self.antecedent),
+        }
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim span of an article, with who said it and where it is."""
 
@@ -96,11 +120,13 @@ class Quote:
     score: float = 0.0
     citation: int = 0  # 1-based number shown to the reader
     also_in: tuple[ArticleRef, ...] = ()
+    speaker_evidence: SpeakerEvidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "speaker": self.speaker,
+            "speaker_evidence": self.speaker_evidence.to_json() if self.speaker_evidence else None,
             "article_id": self.ref.article_id,
             "title": self.ref.title,
             "source": self.ref.source,
@@ -150,7 +176,6 @@ class Answer:
     passages: tuple[Passage, ...]
     abstained: bool
     confidence: float
-    markdown: str
     standalone_question: str = ""
     filters: Filters = field(default_factory=Filters)
     mode: str = "extractive"
@@ -169,7 +194,6 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
             "fallback": self.fallback,
-            "answer": self.markdown,
             "quotes": [q.to_json() for q in self.quotes],
             "unverified": list(self.unverified),
             "filters": {
@@ -182,6 +206,59 @@ class Answer:
             "verification": dict(self.verification),
             "notice": self.notice,
         }
+
+
+@dataclass(frozen=True)
+class Position:
+    """What one party (a country's side, or a named speaker) says on the topic."""
+
+    party: str
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A cited summary of a topic: key points and each party's positions, all quotes."""
+
+    topic: str
+    key_points: tuple[Quote, ...]
+    positions: tuple[Position, ...]
+    passages: tuple[Passage, ...]
+    filters: Filters
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "key_points": [q.to_json() for q in self.key_points],
+            "positions": [
+                {"party": p.party, "quotes": [q.to_json() for q in p.quotes]}
+                for p in self.positions
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """What the assistant is doing now (e.g. searching, asking the LLM)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """A piece of the LLM's draft as it arrives (not yet verified)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """The final, verified answer: always the last event of a stream."""
+
+    answer: Answer
+
+
+AskEvent = StatusEvent | TokenEvent | AnswerEvent
 
 
 def ref_of(article: Article) -> ArticleRef:

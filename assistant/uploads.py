@@ -17,21 +17,10 @@ from pathlib import Path
 from assistant.errors import IngestError
 from assistant.ingest import IngestReport, ProgressFn
 from assistant.service import Assistant
+from assistant.sources import SUFFIXES
 
-#: File names an upload may have (``.gz`` only for JSON Lines).
-ALLOWED_SUFFIXES = (
-    ".txt",
-    ".md",
-    ".html",
-    ".htm",
-    ".pdf",
-    ".json",
-    ".jsonl",
-    ".xml",
-    ".rss",
-    ".atom",
-    ".jsonl.gz",
-)
+#: File names an upload may have: the reader's own list.
+ALLOWED_SUFFIXES = SUFFIXES
 MAX_FILES = 20
 
 

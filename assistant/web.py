@@ -7,9 +7,7 @@ This is the only module that imports gradio. The HTML it shows comes from
 
 from __future__ import annotations
 
-import inspect
 import logging
-import queue
 import re
 import socket
 import threading
@@ -23,17 +21,17 @@ import gradio as gr
 from assistant.api import create_api, require_auth_off_loopback
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import IngestReport
+from assistant.resources import data_file
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.types import Answer
+from assistant.types import AnswerEvent, TokenEvent
 from assistant.uploads import ALLOWED_SUFFIXES, Uploads
 from assistant.webview import (
     EXAMPLES,
     MODES,
     PENDING_HTML,
-    UI_DIR,
     Exchange,
-    answer_plain,
+    answer_text,
     chat_messages,
     empty_panel_html,
     error_html,
@@ -54,36 +52,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
-
-
-def answers_for(
-    assistant: Assistant, question: str, mode: str, **kw: Any
-) -> Iterator[str | Answer]:
-    """The LLM's text deltas as they arrive, then the final Answer (just the Answer otherwise).
-
-    Streams when an LLM answer was asked for and ``Assistant.ask`` takes ``on_token``; the
-    answer is computed in a worker thread while this generator hands the tokens on.
-    """
-    if mode != "llm" or "on_token" not in inspect.signature(assistant.ask).parameters:
-        yield assistant.ask(question, mode=mode, **kw)
-        return
-    items: queue.Queue[tuple[str, Any]] = queue.Queue()
-
-    def work() -> None:
-        try:
-            on_token = lambda t: items.put(("token", t))  # noqa: E731
-            items.put(("answer", assistant.ask(question, mode=mode, on_token=on_token, **kw)))
-        except BaseException as e:
-            items.put(("error", e))
-
-    threading.Thread(target=work, daemon=True).start()
-    while True:
-        kind, item = items.get()
-        if kind == "error":
-            raise item
-        yield item
-        if kind == "answer":
-            return
 
 
 # --------------------------------------------------------------------------- gradio
@@ -113,19 +81,21 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
         ]
         yield "", msgs, exchanges, gr.skip(), gr.skip()
         try:
-            kw = {
-                "history": history(exchanges),
-                "sources": tuple(outlets or ()),
-                "since": parse_day(since, "since"),
-                "until": parse_day(until, "until"),
-                "as_of": parse_day(as_of, "as of"),
-            }
+            events = assistant.ask_stream(
+                q,
+                history=history(exchanges),
+                sources=tuple(outlets or ()),
+                since=parse_day(since, "since"),
+                until=parse_day(until, "until"),
+                as_of=parse_day(as_of, "as of"),
+                mode=mode if llm_ready else "extractive",
+            )
             answer, partial = None, ""
-            for item in answers_for(assistant, q, mode if llm_ready else "extractive", **kw):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    partial += item
+            for event in events:
+                if isinstance(event, AnswerEvent):
+                    answer = event.answer
+                elif isinstance(event, TokenEvent):
+                    partial += event.text
                     msgs[-1] = {"role": "assistant", "content": streaming_html(partial)}
                     yield gr.skip(), msgs, gr.skip(), gr.skip(), gr.skip()
             if answer is None:
@@ -136,7 +106,7 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                 chat_messages(done),
                 done,
                 passages_html(answer, turn) or empty_panel_html(),
-                answer_plain(answer),
+                answer_text(answer),
             )
         except AssistantError as e:
             done = [*exchanges, Exchange(q, error=str(e))]
@@ -315,7 +285,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
     """The FastAPI app: the JSON API under ``/api`` and ``/healthz``, the chat at ``/``."""
     assistant = assistant or Assistant(Settings())
     s = assistant.settings
-    _ = assistant.store.chunks  # open the store now: connecting from two requests at once races
+    assistant.store.open()  # now: connecting from two requests at once races
     uploads = Uploads(assistant)
     app = create_api(assistant, uploads)
     auth = (s.web_user, s.web_password) if s.web_user and s.web_password else None
@@ -328,7 +298,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
         max_file_size=uploads.limit_bytes,
         footer_links=[],
         run_history=False,
-        css_paths=[UI_DIR / "style.css"],
+        css_paths=[data_file("ui", "style.css")],
         theme=gr.themes.Soft(),
         ssr_mode=False,
         mcp_server=False,

@@ -1,28 +1,47 @@
-"""HTML for the web chat, pure: answers, quotes, articles with highlights, passages.
+"""HTML for the web chat's panels, pure: articles with highlights, passages, session state.
 
-Every string that comes from an article, a question or an error is escaped here; the page
-layout and styles are the templates and CSS in ``ui/``. No gradio import (see
-:mod:`assistant.web`), so all of this is testable without a browser.
+Answers and quotes are rendered by :mod:`assistant.render.html`; every string that comes from
+an article, a question or an error is escaped there with one ``escape``. The page layout and
+styles are the templates and CSS in ``ui/``. No gradio import (see :mod:`assistant.web`), so
+all of this is testable without a browser.
 """
 
 from __future__ import annotations
 
-import html
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from pathlib import Path
-from string import Template
 from typing import Any
 
-from assistant.errors import ConfigError, QuestionError
+from assistant.errors import QuestionError
 from assistant.ingest import IngestReport
+from assistant.render.html import (
+    PENDING_HTML,
+    answer_html,
+    error_html,
+    question_html,
+    snippet,
+    streaming_html,
+    template,
+    ui_file,
+)
+from assistant.render.html import escape as esc
+from assistant.render.markdown import answer_markdown
+from assistant.render.text import answer_text
 from assistant.service import Assistant
-from assistant.types import Answer, Article, ArticleRef, Passage, Quote, Turn
+from assistant.types import Answer, Article, Passage, Turn
 
-UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+__all__ = [
+    "PENDING_HTML",
+    "answer_html",
+    "answer_text",
+    "error_html",
+    "question_html",
+    "streaming_html",
+    "ui_file",
+]
 EXAMPLES = (
     "What does Russia require before talks?",
     "What did John Kirby say about negotiations?",
@@ -30,33 +49,6 @@ EXAMPLES = (
 )
 MODES = {"Quotes only": "extractive", "LLM": "llm"}
 HISTORY_TURNS = 6
-_CITE = re.compile(r"\[(\d+)\]")
-
-
-# --------------------------------------------------------------------------- templates
-@cache
-def _one_line(name: str) -> Template:
-    raw = ui_file(name)
-    return Template(" ".join(line.strip() for line in raw.splitlines() if line.strip()))
-
-
-@cache
-def ui_file(name: str) -> str:
-    """A file of ``ui/`` as text."""
-    path = UI_DIR / name
-    if not path.is_file():
-        raise ConfigError(f"{path} is missing: the web chat needs the ui/ folder of the project")
-    return path.read_text(encoding="utf-8")
-
-
-def template(name: str, **values: object) -> str:
-    """Fill ``ui/<name>`` (``$placeholders``; values must already be escaped) on one line."""
-    return _one_line(name).substitute({k: str(v) for k, v in values.items()})
-
-
-def esc(text: object) -> str:
-    """HTML-escape anything shown on the page (quotes too: safe in attributes)."""
-    return html.escape(str(text), quote=True)
 
 
 def _date(d: date | None) -> str:
@@ -69,133 +61,13 @@ def _link(url: str) -> str:
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">original article</a>'
 
 
-# --------------------------------------------------------------------------- rendering
-def question_html(question: str) -> str:
-    """The user's message, escaped."""
-    return f'<div class="question">{esc(question)}</div>'
-
-
-def quote_html(q: Quote, ref: str) -> str:
-    """One quote as a block quote with speaker, outlet and its citation link to ``ref``."""
-    return template(
-        "quote.html",
-        text=esc(" ".join(q.text.split())),
-        speaker=f"{esc(q.speaker)}, " if q.speaker else "",
-        outlet=esc(q.ref.source or q.ref.title),
-        date=f' <span class="quote-date">{esc(q.ref.published)}</span>' if q.ref.published else "",
-        ref=ref,
-        n=q.citation,
-    )
-
-
-def answer_html(answer: Answer, turn: int) -> str:
-    """An answer as shown in the chat (a single HTML block, everything escaped)."""
-    if answer.abstained:
-        items = "".join(
-            f'<li><a class="cite passage" href="#cite-{turn}-p-{i}">{esc(p.ref.title)}</a>: '
-            f"{esc(_snippet(p.chunk.text, 160))}</li>"
-            for i, p in enumerate(answer.passages[:3])
-        )
-        closest = f'<p class="label">Closest passages</p><ol>{items}</ol>' if items else ""
-        return (
-            '<div class="answer abstained"><p><strong>The sources don’t answer this.</strong>'
-            f"</p>{closest}</div>"
-        )
-    parts = ['<div class="answer">']
-    llm = answer.mode == "llm" and bool(answer.text)
-    if llm:
-        parts.append(f'<div class="llm-text">{prose_html(answer.text, turn, answer)}</div>')
-    parts += [quote_html(q, f"{turn}-q-{j}") for j, q in enumerate(answer.quotes)]
-    rows = []
-    if llm:  # [n] names the n-th passage given to the model
-        cited = sorted(
-            {int(n) for n in _CITE.findall(answer.text)} | {q.citation for q in answer.quotes}
-        )
-        for n in cited:
-            if 1 <= n <= len(answer.passages):
-                p = answer.passages[n - 1]
-                rows.append(_source_row(f"{turn}-p-{n - 1}", n, p.ref))
-    else:
-        rows = [
-            _source_row(f"{turn}-q-{j}", q.citation, q.ref) for j, q in enumerate(answer.quotes)
-        ]
-    if rows:
-        parts.append(f'<p class="label">Sources</p><ol class="answer-sources">{"".join(rows)}</ol>')
-    if answer.unverified:
-        parts.append(
-            f'<p class="note">{len(answer.unverified)} quote(s) from the model could not be '
-            "found in the sources and were removed.</p>"
-        )
-    notice = str(getattr(answer, "notice", "") or "")
-    if answer.fallback:
-        why = esc(notice) if notice else "the LLM answer could not be verified"
-        parts.append(f'<p class="note">Showing quotes only: {why}.</p>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def _source_row(ref: str, n: int, art: ArticleRef) -> str:
-    return (
-        f'<li><a class="cite" href="#cite-{ref}">[{n}]</a> {esc(art.title or art.article_id)} — '
-        f"{esc(art.source or 'unknown outlet')}, {_date(art.published)}</li>"
-    )
-
-
-def prose_html(text: str, turn: int, answer: Answer) -> str:
-    """The LLM's prose, escaped, with each ``[n]`` linked to the passage it cites."""
-
-    def link(m: re.Match[str]) -> str:
-        n = int(m.group(1))
-        if 1 <= n <= len(answer.passages):
-            return f'<a class="cite" href="#cite-{turn}-p-{n - 1}">[{n}]</a>'
-        return m.group(0)
-
-    return "".join(f"<p>{_CITE.sub(link, esc(p))}</p>" for p in text.split("\n") if p.strip())
-
-
-def streaming_html(text: str) -> str:
-    """The LLM's text while it streams (verified quotes follow when it is done)."""
-    paras = "".join(f"<p>{esc(p)}</p>" for p in text.split("\n") if p.strip())
-    return f'<div class="answer streaming"><div class="llm-text">{paras}</div></div>'
-
-
-def error_html(message: str) -> str:
-    """An error shown in place of an answer."""
-    return f'<div class="answer error"><p>⚠ {esc(" ".join(message.split()))}</p></div>'
-
-
-PENDING_HTML = '<div class="answer"><p class="pending">Searching the articles…</p></div>'
-
-
-def answer_plain(answer: Answer) -> str:
-    """The answer as plain text, for the copy button."""
-    if answer.abstained:
-        return "The sources don't answer this."
-    lines = [answer.text.strip(), ""] if answer.mode == "llm" and answer.text else []
-    for q in answer.quotes:
-        who = f"{q.speaker}, " if q.speaker else ""
-        lines += [f"“{' '.join(q.text.split())}”", f"— {who}{q.ref.source} [{q.citation}]", ""]
-    lines.append("Sources")
-    for q in answer.quotes:
-        url = f" {q.ref.url}" if q.ref.url else ""
-        lines.append(
-            f"[{q.citation}] {q.ref.title} — {q.ref.source}, {_date(q.ref.published)}{url}"
-        )
-    return "\n".join(lines)
-
-
-def _snippet(text: str, n: int = 240) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + "…"
-
-
 def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[str, int]:
     """Article text as escaped ``<p>`` paragraphs with ``<mark class=...>`` over ``spans``.
 
     ``spans`` are ``(start, end, css_class)`` character ranges of ``text``; the first is the
     focus: its paragraph(s) get ``class="focus"``. Returns the HTML and the number of marks.
     """
-    ordered = sorted((max(0, s), min(len(text), e), c) for s, e, c in spans if e > s)
+    clipped = [(max(0, s), min(len(text), e), c) for s, e, c in spans if e > s]
     focus = spans[0] if spans else None
     out, marks, pos = [], 0, 0
     for para in text.split("\n"):
@@ -203,15 +75,18 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[str, in
         pos = end + 1
         if not para.strip():
             continue
-        pieces, cursor = [], start
-        for s, e, cls in ordered:
-            s, e = max(s, cursor), min(e, end)
-            if e <= s:
-                continue
-            pieces += [esc(text[cursor:s]), f'<mark class="{cls}">', esc(text[s:e]), "</mark>"]
-            marks += 1
-            cursor = e
-        pieces.append(esc(text[cursor:end]))
+        # spans may nest (the speaker's name inside the cited quote): cut the paragraph at
+        # every span edge and mark each piece with the classes of the spans covering it
+        cuts = sorted({start, end} | {x for s, e, _ in clipped for x in (s, e) if start < x < end})
+        pieces = []
+        for a, b in itertools.pairwise(cuts):
+            classes = [c for s, e, c in clipped if s <= a and b <= e]
+            if classes:
+                pieces += [f'<mark class="{" ".join(dict.fromkeys(classes))}">', esc(text[a:b])]
+                pieces.append("</mark>")
+                marks += 1
+            else:
+                pieces.append(esc(text[a:b]))
         is_focus = focus is not None and focus[0] < end and focus[1] > start
         attr = ' class="focus"' if is_focus else ""
         out.append(f'<p data-start="{start}"{attr}>{"".join(pieces)}</p>')
@@ -229,7 +104,7 @@ def passages_html(answer: Answer, turn: int) -> str:
                 f"{p.ref.source or 'unknown outlet'} · {_date(p.ref.published)} · "
                 f"characters {p.chunk.start}–{p.chunk.end}"
             ),
-            snippet=esc(_snippet(p.chunk.text)),
+            snippet=esc(snippet(p.chunk.text)),
         )
         for i, p in enumerate(answer.passages)
     )
@@ -288,7 +163,7 @@ def chat_messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
 
 def history(exchanges: Sequence[Exchange]) -> list[Turn]:
     """Earlier answered turns, for follow-up questions."""
-    turns = [Turn(e.question, e.answer.markdown) for e in exchanges if e.answer]
+    turns = [Turn(e.question, answer_markdown(e.answer)) for e in exchanges if e.answer]
     return turns[-HISTORY_TURNS:]
 
 
@@ -322,6 +197,10 @@ def resolve_ref(assistant: Assistant, exchanges: Sequence[Exchange], ref: str) -
             for q in answer.quotes
             if q is not quote and q.ref.article_id == aid
         ]
+        ev = quote.speaker_evidence
+        if ev is not None:  # who said it, next to what was said
+            spans += [(x.start, x.end, "speaker") for x in (ev.mention, ev.antecedent) if x]
+            spans += [(ev.cue.start, ev.cue.end, "cue")] if ev.cue else []
         who = f" · {quote.speaker}" if quote.speaker else ""
         kicker = f"[{quote.citation}]{who}"
     else:

@@ -13,7 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.evaluate import run_eval  # noqa: E402
+from assistant.evaluate import eval_settings, run_eval  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 
 
 def main() -> None:
@@ -26,7 +28,9 @@ def main() -> None:
     args = ap.parse_args()
     if not Path(args.corpus).exists():
         sys.exit(f"corpus not found: {args.corpus} (the benchmark data lives in ../shared/bench)")
-    metrics = run_eval("rtqa", corpus=Path(args.corpus), questions=Path(args.questions),
+    corpus = Path(args.corpus)
+    assistant = Assistant(eval_settings(Settings(), corpus))
+    metrics = run_eval("rtqa", assistant, questions=Path(args.questions), corpus=corpus,
                        limit=args.limit, use_dates=not args.no_dates)
     print(json.dumps(metrics, indent=1))
 

@@ -52,7 +52,7 @@ def main() -> None:
         if since or until:
             f = f.merged(Filters(since=since, until=until))
         vec = a.embedder.embed_cached([query])[0]
-        dense = a._dense(vec, a.lexical(), f)  # the service's own dense path
+        dense = a.dense(vec, a.lexical(), f)  # the service's own dense path
         lex = a.lexical().search(query, args.depth, f)
         cached.append((q, ref, dense, lex))
     print(f"{len(cached)} questions cached", file=sys.stderr)
@@ -106,7 +106,7 @@ def main() -> None:
         qa = extractive.analyse(q["question"])
         qas[q["id"]] = qa
         texts_of[q["id"]] = texts
-        cands = extractive.candidates(ps, texts, a._speakers)
+        cands = extractive.candidates(ps, texts, a.speakers)
         extractive.score(qa, cands, a.embedder.embed_cached, extractive.Weights())
         prepared.append((q, cands))
     grid = {
@@ -127,7 +127,7 @@ def main() -> None:
             grow = None
             if ext:  # as the service does: grow each quote before the overlap checks
                 qa, tx = qas[q["id"]], texts_of[q["id"]]
-                grow = partial(extractive.extend_one, qa, texts=tx, cache=a._speakers)
+                grow = partial(extractive.extend_one, qa, texts=tx, cache=a.speakers)
             chosen = extractive.select(cands, 3, grow=grow)
             t = normalize(q["answer"])
             shown = [c.text for c in chosen]

@@ -7,6 +7,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,8 +61,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[
     from assistant.service import Assistant
 
     data = tmp_path_factory.mktemp("seeded")
-    a = Assistant(make_settings(data))
-    a.embedder = embedder
+    a = Assistant(make_settings(data), embedder=embedder)
     report = a.ingest([str(CORPUS)])
     assert report.added == 1 and report.failed == 0
     return a
@@ -72,8 +72,7 @@ def fresh(tmp_path: Path, embedder):  # type: ignore[no-untyped-def]
     """An empty Assistant in its own data directory."""
     from assistant.service import Assistant
 
-    a = Assistant(make_settings(tmp_path / "data"))
-    a.embedder = embedder
+    a = Assistant(make_settings(tmp_path / "data"), embedder=embedder)
     return a
 
 
@@ -120,6 +119,27 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[Any]:
+    """The local fake LLM server (OpenAI and Ollama wire protocols), one per session."""
+    from tests.fake_llm import running_fake_llm
+
+    with running_fake_llm() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(llm_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The fake LLM server, reset, with fast retries; fails the test if its script broke."""
+    from assistant.answer import chat
+
+    llm_server.reset()
+    monkeypatch.setattr(chat, "BACKOFF_SECONDS", 0.01)
+    yield llm_server
+    assert not llm_server.errors, llm_server.errors
+    llm_server.reset()
 
 
 def write_bomb(path: Path, megabytes: float = 3) -> Path:

@@ -17,6 +17,7 @@ import pytest
 
 from assistant.api import create_api, is_loopback, require_auth_off_loopback
 from assistant.errors import ConfigError
+from assistant.render.markdown import answer_json
 from assistant.uploads import UploadRejected, safe_filename
 from tests.conftest import CORPUS, free_port, make_settings
 
@@ -64,8 +65,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[
     data = tmp_path_factory.mktemp("api") / "data"
     # fetches from the test's own 127.0.0.1 servers are opted in (the SSRF guard is on by
     # default; tests/test_netguard.py covers it)
-    assistant = Assistant(make_settings(data, upload_max_mb=0.25, allow_private_urls=True))
-    assistant.embedder = embedder
+    assistant = Assistant(
+        make_settings(data, upload_max_mb=0.25, allow_private_urls=True), embedder=embedder
+    )
     assert assistant.ingest([str(CORPUS)]).added == 1
     with serve_in_thread(build_app(assistant)) as url:
         yield assistant, url
@@ -101,7 +103,7 @@ def test_ask_design_question_quotes_the_article_exactly(served: Any, client: htt
     r = ask(client, DESIGN_Q)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body == served[0].ask(DESIGN_Q).to_json()  # the same JSON as `assistant ask --json`
+    assert body == answer_json(served[0].ask(DESIGN_Q))  # the same JSON as `assistant ask --json`
     assert not body["abstained"] and body["mode"] == "extractive"
     first = body["quotes"][0]
     assert "Officials from the Russian side" in first["text"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_help_lists_the_commands() -> None:
+    """Each command is a row of the Commands panel (its first word), not a word anywhere."""
     proc = run(Path("/tmp/unused"), "--help")
-    for cmd in ("ingest", "ask", "chat", "search", "sources", "stats", "config", "eval", "web"):
-        assert cmd in proc.stdout
+    panel = proc.stdout.split("Commands", 1)[1]
+    rows = dict(re.findall(r"^│ ([a-z-]+) +(\S.*?) *│$", panel, re.MULTILINE))
+    expected = ("ingest", "ask", "brief", "chat", "search", "sources", "stats", "config", "eval")
+    assert set(expected) | {"web"} <= set(rows)
+    assert rows["chat"].startswith("An interactive conversation in the terminal")
+    assert rows["web"] == "Serve the web chat and the JSON API."
 
 
 def test_ask_json(store: Path) -> None:

@@ -50,8 +50,7 @@ def test_store_refuses_another_embedding(tmp_path: Path, embedder) -> None:  # t
     from assistant.service import Assistant
     from tests.conftest import CORPUS, make_settings
 
-    a = Assistant(make_settings(tmp_path))
-    a.embedder = embedder
+    a = Assistant(make_settings(tmp_path), embedder=embedder)
     a.ingest([str(CORPUS)])
     other = Assistant(make_settings(tmp_path, embedding_backend="torch"))
     with pytest.raises(StoreError, match=r"was embedded with all-MiniLM-L6-v2 \(onnx-int8\)"):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluate import earliest_choice, normalize, run_eval
+from assistant.evaluate import check_inputs, earliest_choice, eval_settings, normalize, run_eval
 from tests.conftest import CORPUS, ROOT
 
 
@@ -21,36 +21,32 @@ def test_earliest_choice() -> None:
     assert earliest_choice(["Peru"], seen) is None
 
 
-@pytest.fixture
-def shared_model(embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Assistants built inside run_eval reuse the session's loaded model."""
-    from assistant import service
-
-    real_init = service.Assistant.__init__
-
-    def init(self, settings=None):  # type: ignore[no-untyped-def]
-        real_init(self, settings)
-        self.embedder = embedder
-
-    monkeypatch.setattr(service.Assistant, "__init__", init)
-
-
-def test_custom_eval_on_seed(tmp_path: Path, shared_model: None) -> None:
+def test_custom_eval_on_seed(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
     from assistant.settings import Settings
 
     out = tmp_path / "res.json"
+    seed = CORPUS / "kirby-russia-talks.md"
+    settings = eval_settings(Settings(data_dir=tmp_path / "data"), seed)
+    assert (settings.data_dir, settings.collection) == (tmp_path / "data" / "eval", "eval-kirby-russia-talks")
+    done: list[tuple[int, int]] = []
     metrics = run_eval(
-        "custom", corpus=CORPUS / "kirby-russia-talks.md",
-        questions=ROOT / "benchmarks" / "seed-questions.jsonl", output=out,
-        settings=Settings(data_dir=tmp_path / "data"),
+        "custom",
+        Assistant(settings, embedder=embedder),
+        questions=ROOT / "benchmarks" / "seed-questions.jsonl",
+        corpus=seed,
+        output=out,
+        progress=lambda n, total: done.append((n, total)),
     )
+    assert done == [(n, 6) for n in range(1, 7)]
     assert metrics["questions"] == 6 and metrics["passed"] == 6
     assert metrics["abstention_rate"] == pytest.approx(2 / 6)
     saved = json.loads(out.read_text())
     assert saved["metrics"]["pass_rate"] == 1.0 and len(saved["results"]) == 6
 
 
-def test_rtqa_format_on_a_tiny_set(tmp_path: Path, shared_model: None) -> None:
+def test_rtqa_format_on_a_tiny_set(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
     from assistant.settings import Settings
 
     corpus = tmp_path / "c.jsonl"
@@ -66,7 +62,26 @@ def test_rtqa_format_on_a_tiny_set(tmp_path: Path, shared_model: None) -> None:
         "id": "q1", "question": "Which South Korean drama will return for a second season on "
         "Netflix?", "date": "2022-06-16", "choices": ["Friends", "Squid Game", "Lost", "Dark"],
         "answer": "Squid Game", "evidence": "", "gold_doc_ids": ["g1"], "source": "CNN"}) + "\n")
-    m = run_eval("rtqa", corpus=corpus, questions=qs, settings=Settings(data_dir=tmp_path / "d"))
+    a = Assistant(Settings(data_dir=tmp_path / "d"), embedder=embedder)
+    m = run_eval("rtqa", a, questions=qs, corpus=corpus)
     assert m["gold_hit@1"] == 1.0 and m["gold_mrr@10"] == 1.0
     assert m["answer_in_context@5"] == 1.0
     assert m["answer_in_quotes"] == 1.0 and m["mc_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "questions", "corpus", "message"),
+    [
+        ("squad", "seed", None, "unknown benchmark 'squad'; choose rtqa or custom"),
+        ("custom", "missing", None, "questions file not found: .*missing.jsonl; pass --questions"),
+        ("rtqa", "seed", "missing", "corpus not found: .*missing.jsonl; pass --corpus FILE"),
+    ],
+)
+def test_bad_inputs_fail_before_any_ingest(
+    benchmark: str, questions: str, corpus: str | None, message: str, tmp_path: Path
+) -> None:
+    from assistant.errors import AssistantError
+
+    files = {"seed": ROOT / "benchmarks" / "seed-questions.jsonl", "missing": tmp_path / "missing.jsonl"}
+    with pytest.raises(AssistantError, match=message):
+        check_inputs(benchmark, files[questions], files[corpus] if corpus else None)

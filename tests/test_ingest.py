@@ -37,16 +37,18 @@ def write_articles(folder: Path, n: int) -> list[Path]:
 
 
 def chunk_ids(a) -> list[str]:  # type: ignore[no-untyped-def]
-    return sorted(a.store.chunks.get(include=[])["ids"])
+    return sorted(c.id for c, _ in a.store.iter_chunks())
 
 
 def test_every_chunk_slices_its_article(seeded) -> None:  # type: ignore[no-untyped-def]
     [stored] = seeded.store.list_articles()
     article = seeded.article(stored.ref.article_id)
-    got = seeded.store.chunks.get(include=["documents", "metadatas"])
-    assert len(got["ids"]) == stored.n_chunks >= 4
-    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
-        assert article.text[meta["start"] : meta["end"]] == doc
+    got = list(seeded.store.iter_chunks())
+    assert len(got) == stored.n_chunks >= 4
+    for chunk, ref in got:
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        assert ref.article_id == chunk.article_id == article.id
+        assert all(chunk.start <= s.start < s.end <= chunk.end for s in chunk.sentences)
 
 
 def test_incremental_update_and_prune(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -100,6 +102,7 @@ KILLER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_rerun_completes(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_articles(tmp_path / "many", 40)
     data = fresh.settings.data_dir
@@ -218,8 +221,7 @@ def test_chroma_server_backend(chroma_server: str, tmp_path: Path, embedder) -> 
     from assistant.service import Assistant
     from tests.conftest import make_settings
 
-    a = Assistant(make_settings(tmp_path, chroma_url=chroma_server, collection="srv"))
-    a.embedder = embedder
+    a = Assistant(make_settings(tmp_path, chroma_url=chroma_server, collection="srv"), embedder=embedder)
     r = a.ingest([str(CORPUS)])
     assert r.added == 1
     assert a.ingest([str(CORPUS)]).skipped == 1

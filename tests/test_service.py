@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from assistant.errors import EmptyStoreError, QuestionError
-from assistant.types import Turn
+from assistant.render.markdown import answer_json, answer_markdown
+from assistant.types import AnswerEvent, StatusEvent, TokenEvent, Turn
 
 
 def check_verbatim(a, answer) -> None:  # type: ignore[no-untyped-def]
@@ -32,7 +34,7 @@ def test_design_question_leads_with_russian_conditions(seeded) -> None:  # type:
     )
     assert all("Kirby" not in (q.speaker or "") for q in ans.quotes[:2])
     check_verbatim(seeded, ans)
-    assert "> — Officials from the Russian side, *DEA News* [1]" in ans.markdown
+    assert "> — Officials from the Russian side, *DEA News* [1]" in answer_markdown(ans)
 
 
 def test_kirby_question_is_attributed_to_kirby(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -49,14 +51,14 @@ def test_kirby_question_is_attributed_to_kirby(seeded) -> None:  # type: ignore[
 def test_unrelated_question_abstains(seeded, question: str) -> None:  # type: ignore[no-untyped-def]
     ans = seeded.ask(question)
     assert ans.abstained and not ans.quotes
-    assert ans.markdown.startswith("**The sources don't answer this.**")
-    assert "Closest passages" in ans.markdown
+    assert answer_markdown(ans).startswith("**The sources don't answer this.**")
+    assert "Closest passages" in answer_markdown(ans)
 
 
 def test_follow_up_is_resolved(seeded) -> None:  # type: ignore[no-untyped-def]
     first = seeded.ask("What does Russia require before talks?")
     ans = seeded.ask(
-        "And what did Klimov say about that?", history=[Turn(first.question, first.markdown)]
+        "And what did Klimov say about that?", history=[Turn(first.question, answer_markdown(first))]
     )
     assert ans.standalone_question == (
         "What did Klimov say about that (about: What does Russia require before talks)?"
@@ -96,7 +98,7 @@ def test_empty_store(fresh) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_json_shape(seeded) -> None:  # type: ignore[no-untyped-def]
-    data = seeded.ask("What does Russia require before talks?").to_json()
+    data = answer_json(seeded.ask("What does Russia require before talks?"))
     assert {"question", "abstained", "answer", "quotes", "mode"} <= set(data)
     q = data["quotes"][0]
     assert {
@@ -112,3 +114,49 @@ def test_json_shape(seeded) -> None:  # type: ignore[no-untyped-def]
         "citation",
     } <= set(q)
     assert data["mode"] == "extractive" and data["abstained"] is False
+
+
+# ------------------------------------------------------------------ streaming
+def test_ask_stream_yields_tokens_before_the_verified_answer(seeded, fake) -> None:  # type: ignore[no-untyped-def]
+    """The real Assistant against the local OpenAI-compatible server: the server holds the
+    rest of its reply until the first token has reached the consumer, so the answer can only
+    arrive if tokens are handed on as they come."""
+    import threading
+
+    from tests.fake_llm import KIRBY, QUESTION, RUSSIA, good_reply, with_llm
+
+    released = threading.Event()
+    replies = []
+
+    def script(body):  # type: ignore[no-untyped-def]
+        replies.append(replace(good_reply(body), hold=released))
+        return replies[-1]
+
+    fake.script = script
+    events = []
+    for event in with_llm(seeded, fake).ask_stream(QUESTION, top=5):
+        events.append(event)
+        if isinstance(event, TokenEvent):
+            assert not any(isinstance(e, AnswerEvent) for e in events)
+            released.set()
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "StatusEvent" and kinds[-1] == "AnswerEvent"
+    assert kinds.count("AnswerEvent") == 1
+    first_token = kinds.index("TokenEvent")
+    assert all(k == "TokenEvent" for k in kinds[first_token:-1])
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == replies[0].text
+    answer = events[-1].answer
+    assert answer.mode == "llm" and not answer.fallback
+    assert [q.text for q in answer.quotes] == [RUSSIA, KIRBY]
+    assert fake.answers()[0]["body"]["stream"] is True
+
+
+def test_ask_stream_without_llm_is_status_then_the_answer(seeded) -> None:  # type: ignore[no-untyped-def]
+    events = list(seeded.ask_stream("What does Russia require before talks?"))
+    assert [type(e) for e in events] == [StatusEvent, AnswerEvent]
+    assert events[-1].answer == seeded.ask("What does Russia require before talks?")
+
+
+def test_ask_stream_checks_the_question_before_streaming(seeded) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QuestionError, match="the question is empty"):
+        seeded.ask_stream("   ")

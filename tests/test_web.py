@@ -17,8 +17,8 @@ import pytest
 from assistant.types import Answer, Article, ArticleRef, Chunk, Passage, Quote
 from assistant.webview import answer_html, article_html, highlight, question_html
 from tests.conftest import CORPUS, make_settings
+from tests.fake_llm import FakeLLM, good_reply, with_llm
 from tests.test_api import DESIGN_Q, NEW_ARTICLE, serve_in_thread
-from tests.test_llm import FakeLLM, fake, good_reply, server, with_llm  # noqa: F401 (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,8 +90,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[
     from assistant.service import Assistant
     from assistant.web import build_app
 
-    assistant = Assistant(make_settings(tmp_path_factory.mktemp("web") / "data"))
-    assistant.embedder = embedder
+    assistant = Assistant(make_settings(tmp_path_factory.mktemp("web") / "data"), embedder=embedder)
     assert assistant.ingest([str(CORPUS)]).added == 1
     with serve_in_thread(build_app(assistant)) as url:
         yield assistant, url
@@ -199,8 +198,10 @@ def test_hostile_article_and_question_render_as_text(
     assert XSS in page.locator("#sources-panel .source-title").inner_text()
     assert IMG in page.locator("#sources-panel .source-meta").inner_text()
     page.get_by_text(XSS).first.wait_for()
-    page.wait_for_timeout(300)
-    assert page.locator("script:has-text('alert(1)'), img[src='x']").count() == 0
+    # the hostile markup is on the page as text, so no element exists that could run (a
+    # script runs, and an <img> fails, only once it is an element: nothing to wait for)
+    assert page.locator("#chat script, #sources-panel script").count() == 0
+    assert page.locator("#chat [onerror], #sources-panel [onerror], img[src='x']").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
@@ -219,33 +220,29 @@ def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
     assert page.locator("#sources-panel .empty").count() == 1
 
 
-def test_llm_tokens_stream_before_the_answer() -> None:
-    from assistant.web import answers_for
-
-    final = Answer("q", (), (), True, 0.0, "", mode="llm")
-
-    class Streaming:
-        def ask(self, question: str, mode: str | None = None, on_token: Any = None, **kw: Any):
-            for t in ("Rus", "sia") if on_token else ():
-                on_token(t)
-            return final
-
-    assert list(answers_for(Streaming(), "q", "llm")) == ["Rus", "sia", final]  # type: ignore[arg-type]
-    assert list(answers_for(Streaming(), "q", "extractive")) == [final]  # type: ignore[arg-type]
+TRAM_ARTICLE = """---
+title: Harbour tram line opens in June
+source: Bay Courier
+published: 2024-05-02
+---
+Transport director Ana Silva said the harbour tram line will open to passengers in June after \
+the last safety tests. Silva added that trams will run every eight minutes at peak hours.
+"""
 
 
 def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_path: Path) -> None:
-    (tmp_path / "ferry.md").write_bytes(NEW_ARTICLE)
-    served[0].ingest([str(tmp_path / "ferry.md")])  # may already be there from the upload test
+    """Its own article and outlet: no other test's upload is needed or in the way."""
+    (tmp_path / "tram.md").write_text(TRAM_ARTICLE, encoding="utf-8")
+    assert served[0].ingest([str(tmp_path / "tram.md")]).added == 1
     page.reload()
     page.locator("#filters").get_by_text("Filters").click()
     page.locator("#outlets input").click()
-    page.get_by_role("option", name="Harbor Gazette").click()
+    page.get_by_role("option", name="Bay Courier").click()
     page.keyboard.press("Escape")
-    question = "When will the new ferry terminal open?"
+    question = "When will the harbour tram line open?"
     answer = ask(page, question)
-    assert "Harbor Gazette" in answer.inner_text() and "DEA News" not in answer.inner_text()
-    page.locator("#until input.time").fill("2024-03-01")  # the ferry story is from 2024-03-02
+    assert "Bay Courier" in answer.inner_text() and "DEA News" not in answer.inner_text()
+    page.locator("#until input.time").fill("2024-05-01")  # the tram story is from 2024-05-02
     page.locator("#until input.time").press("Enter")
     answer = ask(page, question, answers=2)
     assert "don’t answer" in answer.inner_text()
@@ -254,7 +251,7 @@ def test_filters_restrict_the_answer(page: Any, served: tuple[Any, str], tmp_pat
 def test_llm_answer_streams_then_shows_verified_quotes(
     browser: Any,
     served: tuple[Any, str],
-    fake: FakeLLM,  # noqa: F811 (the fixture imported above)
+    fake: FakeLLM,
 ) -> None:
     from assistant.web import build_app
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.attribution import descriptors, sides_of, speakers
+from assistant.attribution import Attribution, SpeakerCache, sides_of
 from assistant.lexical import tokenize
-from assistant.text import count_words, is_boilerplate, is_heading, split_sentences
-from assistant.types import ArticleRef, Passage, Quote, Span
+from assistant.text import count_words, is_boilerplate, is_heading
+from assistant.types import ArticleRef, Passage, Quote, SpeakerEvidence
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -80,6 +80,7 @@ class Candidate:
     also_in: tuple[ArticleRef, ...] = ()
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    evidence: SpeakerEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -189,25 +190,6 @@ _STOP_CAPS = frozenset(
 )
 
 
-class SpeakerCache:
-    """Sentence spans and speakers of each article, computed once."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[list[Span], list[str | None], dict[str, set[str]]]] = {}
-
-    def get(
-        self, article_id: str, text: str
-    ) -> tuple[list[Span], list[str | None], dict[str, set[str]]]:
-        if article_id not in self._data:
-            spans = split_sentences(text)
-            who = speakers(text, spans)
-            sides = {k: sides_of(v) for k, v in descriptors(text, spans, who).items()}
-            if len(self._data) > 5000:
-                self._data.clear()
-            self._data[article_id] = (spans, who, sides)
-        return self._data[article_id]
-
-
 def candidates(
     passages: list[Passage], texts: dict[str, str], cache: SpeakerCache, max_passages: int = 8
 ) -> list[Candidate]:
@@ -218,7 +200,8 @@ def candidates(
         text = texts.get(p.ref.article_id)
         if text is None:
             continue
-        spans, who, sides = cache.get(p.ref.article_id, text)
+        speech = cache.speech(p.ref.article_id, text)
+        spans, atts, sides = speech.spans, speech.attributions, speech.sides
         index = {s.start: i for i, s in enumerate(spans)}
         for s in p.chunk.sentences:
             i = index.get(s.start)
@@ -229,7 +212,9 @@ def candidates(
             if n < 5 or n > 90 or is_heading(sentence) or is_boilerplate(sentence):
                 continue
             start = s.start
-            if i > 0 and (_LEANS_BACK.match(sentence) or n < 8):
+            # a sentence that leans on the one before takes it along, but only when both are
+            # the same speaker's (or both the reporter's): a quote never crosses speakers
+            if i > 0 and (_LEANS_BACK.match(sentence) or n < 8) and _same(atts[i - 1], atts[i]):
                 prev = spans[i - 1]
                 prev_text = text[prev.start : prev.end]
                 if (
@@ -242,7 +227,7 @@ def candidates(
             if key in seen:
                 continue
             seen.add(key)
-            speaker = who[i] or (who[i - 1] if start < s.start else None)
+            speaker = atts[i].speaker
             out.append(
                 Candidate(
                     ref=p.ref,
@@ -253,9 +238,15 @@ def candidates(
                     speaker_sides=sides.get(speaker, set()) if speaker else set(),
                     passage_rank=rank,
                     also_in=p.duplicates,
+                    evidence=atts[i].evidence(),
                 )
             )
     return out
+
+
+def _same(a: Attribution, b: Attribution) -> bool:
+    """Two sentences belong in one quote: the same speaker, or both narration."""
+    return (a.speaker or None) == (b.speaker or None)
 
 
 def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> None:
@@ -367,17 +358,18 @@ def extend_one(
     cache: SpeakerCache,
     max_words: int = 70,
 ) -> Candidate:
-    """Give a one-sentence quote its neighbour (the one sharing more of the question's words,
+    """Give a one-sentence quote its neighbour of the same speaker (the one sharing more of the question's words,
     the next one on a tie) when both fit in ``max_words``: two sentences read better alone
     and more often hold the whole answer. Quotes never exceed two sentences."""
     text = texts[c.ref.article_id]
-    spans, who, _ = cache.get(c.ref.article_id, text)
+    speech = cache.speech(c.ref.article_id, text)
+    spans, atts = speech.spans, speech.attributions
     i = next((k for k, sp in enumerate(spans) if sp.start == c.start and sp.end == c.end), -1)
     if i < 0:
         return c
     options = []
     for j in (i + 1, i - 1):
-        if 0 <= j < len(spans):
+        if 0 <= j < len(spans) and _same(atts[i], atts[j]):
             neighbour = text[spans[j].start : spans[j].end]
             if (
                 is_heading(neighbour)
@@ -396,12 +388,13 @@ def extend_one(
         start=start,
         end=end,
         text=text[start:end],
-        speaker=c.speaker or who[j],
+        speaker=c.speaker,
         speaker_sides=c.speaker_sides,
         passage_rank=c.passage_rank,
         also_in=c.also_in,
         features=c.features,
         score=c.score,
+        evidence=c.evidence,
     )
 
 
@@ -422,6 +415,7 @@ def to_quotes(chosen: list[Candidate]) -> list[Quote]:
             score=c.score,
             citation=i,
             also_in=c.also_in,
+            speaker_evidence=c.evidence,
         )
         for i, c in enumerate(chosen, 1)
     ]

@@ -1,0 +1,166 @@
+"""Answers and briefings as HTML for the web chat (pure; every outside string escaped).
+
+The markup pieces that designers edit live as templates in ``ui/`` (``$placeholders``,
+filled by :func:`template` with values escaped here).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from string import Template
+
+from assistant.render.cite import answer_sources, cite, is_llm
+from assistant.resources import data_file
+from assistant.types import Answer, Briefing, Quote
+
+PENDING_HTML = '<div class="answer"><p class="pending">Searching the articles…</p></div>'
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+def escape(text: object) -> str:
+    """HTML-escape anything shown on the page (quotes too: safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+# --------------------------------------------------------------------------- templates
+@cache
+def ui_file(name: str) -> str:
+    """A file of ``ui/`` (the checkout's, else the installed package's) as text."""
+    return data_file("ui", name).read_text(encoding="utf-8")
+
+
+@cache
+def _one_line(name: str) -> Template:
+    raw = ui_file(name)
+    return Template(" ".join(line.strip() for line in raw.splitlines() if line.strip()))
+
+
+def template(name: str, **values: object) -> str:
+    """Fill ``ui/<name>`` (``$placeholders``; values must already be escaped) on one line."""
+    return _one_line(name).substitute({k: str(v) for k, v in values.items()})
+
+
+# --------------------------------------------------------------------------- answers
+def snippet(text: str, n: int = 240) -> str:
+    """The first ``n`` characters of a text on one line, cut at a word."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + "…"
+
+
+def question_html(question: str) -> str:
+    """The user's message, escaped."""
+    return f'<div class="question">{escape(question)}</div>'
+
+
+def quote_html(q: Quote, ref: str) -> str:
+    """One quote as a block quote with speaker, outlet and its citation link to ``ref``."""
+    day = q.ref.published
+    return template(
+        "quote.html",
+        text=escape(" ".join(q.text.split())),
+        speaker=f"{escape(q.speaker)}, " if q.speaker else "",
+        outlet=escape(q.ref.source or q.ref.title),
+        date=f' <span class="quote-date">{escape(day)}</span>' if day else "",
+        ref=ref,
+        n=q.citation,
+    )
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """An answer as shown in the chat (a single HTML block, everything escaped).
+
+    Citation links point at ``#cite-<turn>-q-<j>`` (quote j) or ``#cite-<turn>-p-<i>``
+    (passage i) of the chat's ``turn``-th answer.
+    """
+    if answer.abstained and not is_llm(answer):
+        items = "".join(
+            f'<li><a class="cite passage" href="#cite-{turn}-p-{i}">{escape(p.ref.title)}</a>: '
+            f"{escape(snippet(p.chunk.text, 160))}</li>"
+            for i, p in enumerate(answer.passages[:3])
+        )
+        closest = f'<p class="label">Closest passages</p><ol>{items}</ol>' if items else ""
+        return (
+            '<div class="answer abstained"><p><strong>The sources don’t answer this.</strong>'
+            f"</p>{closest}{_fallback_note(answer)}</div>"
+        )
+    parts = ['<div class="answer">']
+    if is_llm(answer):
+        parts.append(f'<div class="llm-text">{prose_html(answer.text, turn, answer)}</div>')
+    parts += [quote_html(q, f"{turn}-q-{j}") for j, q in enumerate(answer.quotes)]
+    rows = [
+        f'<li><a class="cite" href="#cite-{turn}-{s.anchor}">[{s.number}]</a> '
+        f"{escape(cite(s.ref, placeholders=True))}</li>"
+        for s in answer_sources(answer)
+    ]
+    if rows:
+        parts.append(f'<p class="label">Sources</p><ol class="answer-sources">{"".join(rows)}</ol>')
+    if answer.unverified:
+        parts.append(
+            f'<p class="note">{len(answer.unverified)} quote(s) from the model could not be '
+            "found in the sources and were removed.</p>"
+        )
+    parts.append(_fallback_note(answer))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _fallback_note(answer: Answer) -> str:
+    if not answer.fallback:
+        return ""
+    why = escape(answer.notice) if answer.notice else "the LLM answer could not be verified"
+    return f'<p class="note">Showing quotes only: {why}.</p>'
+
+
+def prose_html(text: str, turn: int, answer: Answer) -> str:
+    """The LLM's prose, escaped, with each ``[n]`` linked to the passage it cites."""
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if 1 <= n <= len(answer.passages):
+            return f'<a class="cite" href="#cite-{turn}-p-{n - 1}">[{n}]</a>'
+        return m.group(0)
+
+    return "".join(f"<p>{_CITE.sub(link, escape(p))}</p>" for p in text.split("\n") if p.strip())
+
+
+def streaming_html(text: str) -> str:
+    """The LLM's text while it streams (verified quotes follow when it is done)."""
+    paras = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n") if p.strip())
+    return f'<div class="answer streaming"><div class="llm-text">{paras}</div></div>'
+
+
+def error_html(message: str) -> str:
+    """An error shown in place of an answer."""
+    return f'<div class="answer error"><p>⚠ {escape(" ".join(message.split()))}</p></div>'
+
+
+# --------------------------------------------------------------------------- briefings
+def briefing_html(b: Briefing) -> str:
+    """A briefing as one HTML block: key points, positions by party, numbered sources."""
+    if not b.key_points:
+        return (
+            f'<div class="briefing"><h2>Briefing: {escape(b.topic)}</h2>'
+            "<p>The sources don’t cover this topic.</p></div>"
+        )
+
+    def item(q: Quote, who: str | None) -> str:
+        by = f" — {escape(who)}" if who else ""
+        return f"<li>“{escape(' '.join(q.text.split()))}”{by} [{q.citation}]</li>"
+
+    parts = [f'<div class="briefing"><h2>Briefing: {escape(b.topic)}</h2><h3>Key points</h3>']
+    parts.append("<ul>" + "".join(item(q, q.speaker) for q in b.key_points) + "</ul>")
+    if b.positions:
+        parts.append("<h3>Positions</h3>")
+        for p in b.positions:
+            parts.append(f"<h4>{escape(p.party)}</h4>")
+            parts.append("<ul>" + "".join(item(q, q.speaker) for q in p.quotes) + "</ul>")
+    seen: dict[int, Quote] = {}
+    for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
+        seen.setdefault(q.citation, q)
+    rows = "".join(
+        f"<li>[{n}] {escape(cite(seen[n].ref, placeholders=True))}</li>" for n in sorted(seen)
+    )
+    parts.append(f'<h3>Sources</h3><ol class="answer-sources">{rows}</ol></div>')
+    return "".join(parts)

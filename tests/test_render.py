@@ -1,0 +1,129 @@
+"""The renderers: one Answer or Briefing, three formats, each escaping its own way."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.render import cite, html, markdown, text
+from assistant.types import Answer, ArticleRef, Briefing, Chunk, Filters, Passage, Position, Quote
+
+XSS = "<script>alert(1)</script>"
+REF = ArticleRef("a1", "Talks stall", "DEA News", date(2022, 6, 16), "https://x.test/a1")
+BARE = ArticleRef("a2", "", "", None, "")
+ART = "Kirby said Putin must show he is serious. Klimov said <b>talks</b> favour Washington."
+
+
+def _quote(n: int, ref: ArticleRef = REF, speaker: str | None = "John Kirby") -> Quote:
+    start = ART.index("Putin") if n == 1 else ART.index("talks")
+    end = ART.index(".", start)
+    return Quote(ART[start:end], ref, start, end, speaker, 0.9, n)
+
+
+def _passage(ref: ArticleRef = REF, start: int = 0, end: int = len(ART)) -> Passage:
+    return Passage(Chunk(f"{ref.article_id}:0", ref.article_id, 0, start, end, ART), ref, 1.0)
+
+
+def test_cite_names_a_source_with_or_without_placeholders() -> None:
+    assert cite.cite(REF) == "Talks stall — DEA News, 2022-06-16"
+    assert cite.cite(BARE) == "a2"
+    assert cite.cite(BARE, placeholders=True) == "a2 — unknown outlet, undated"
+
+
+def test_extractive_answer_in_three_formats() -> None:
+    q1, q2 = _quote(1), _quote(2, BARE, None)
+    answer = Answer("q", (q1, q2), (_passage(),), False, 0.9)
+    md = markdown.answer_markdown(answer)
+    assert md == (
+        "> “Putin must show he is serious”\n>\n> — John Kirby, *DEA News* [1]\n\n"
+        "> “talks&lt;/b&gt; favour Washington”\n>\n> — ** [2]\n\n**Sources**\n\n"
+        f"- [1] Talks stall — DEA News, 2022-06-16 <https://x.test/a1>, characters "
+        f"{q1.start}–{q1.end}\n- [2] a2, characters {q2.start}–{q2.end}"
+    )
+    page = html.answer_html(answer, 3)
+    assert 'href="#cite-3-q-0">[1]</a> Talks stall — DEA News, 2022-06-16</li>' in page
+    assert 'href="#cite-3-q-1">[2]</a> a2 — unknown outlet, undated</li>' in page
+    assert "talks&lt;/b&gt; favour" in page and "</b> favour" not in page
+    plain = text.answer_text(answer)
+    assert plain.splitlines() == [
+        "“Putin must show he is serious”",
+        "— John Kirby, DEA News [1]",
+        "",
+        "“talks</b> favour Washington”",
+        "—  [2]",
+        "",
+        "Sources",
+        "[1] Talks stall — DEA News, 2022-06-16 https://x.test/a1",
+        "[2] a2 — unknown outlet, undated",
+    ]
+
+
+def test_llm_answer_lists_the_passages_its_prose_cites() -> None:
+    p1, p2 = _passage(), _passage(BARE, 5, 20)
+    prose = f"Kirby wants proof {XSS} [2].\n\nMore [1][7]."
+    answer = Answer("q", (_quote(1),), (p1, p2), False, 0.5, mode="llm", text=prose)
+    assert [(s.number, s.anchor) for s in cite.answer_sources(answer)] == [(1, "p-0"), (2, "p-1")]
+    md = markdown.answer_markdown(answer)
+    assert md.startswith("Kirby wants proof &lt;script&gt;alert(1)&lt;/script&gt; [2].\n\nMore")
+    assert md.endswith(
+        "**Sources**\n\n- [1] Talks stall — DEA News, 2022-06-16 <https://x.test/a1>, "
+        f"characters 0–{len(ART)}\n- [2] a2, characters 5–20"
+    )
+    page = html.answer_html(answer, 0)
+    assert '<a class="cite" href="#cite-0-p-1">[2]</a>' in page and "[7]" in page
+    assert "<script>" not in page
+
+
+def test_fallback_and_abstention_say_why() -> None:
+    answer = Answer(
+        "q", (), (_passage(),), True, 0.1, fallback=True, notice="the LLM answer failed: <down>"
+    )
+    md = markdown.answer_markdown(answer)
+    assert md.startswith("_the LLM answer failed: &lt;down&gt;_\n\n**The sources don't answer")
+    assert "Closest passages:\n- Kirby said Putin" in md
+    assert text.answer_text(answer) == "The sources don't answer this."
+    assert "Showing quotes only: the LLM answer failed: &lt;down&gt;." in html.answer_html(answer, 0)
+
+
+def test_answer_json_keeps_the_markdown_under_answer() -> None:
+    answer = Answer("q", (_quote(1),), (_passage(),), False, 0.9)
+    data = markdown.answer_json(answer)
+    assert list(data)[:7] == [
+        "question", "standalone_question", "abstained", "confidence", "mode", "fallback", "answer"
+    ]  # fmt: skip
+    assert data["answer"] == markdown.answer_markdown(answer)
+    assert "markdown" not in answer.to_json()
+
+
+def test_briefing_in_three_formats() -> None:
+    k = _quote(1)
+    r = _quote(2, REF, "Andrey Klimov")
+    b = Briefing(f"talks {XSS}", (k,), (Position("Russia", (r,)),), (), Filters())
+    md = markdown.briefing_markdown(b)
+    assert md.splitlines()[:5] == [
+        "## Briefing: talks &lt;script&gt;alert(1)&lt;/script&gt;",
+        "",
+        "### Key points",
+        "",
+        "- “Putin must show he is serious” — John Kirby [1]",
+    ]
+    assert "**Russia**\n\n- “talks&lt;/b&gt; favour Washington” — Andrey Klimov [2]" in md
+    assert md.endswith(f"- [2] Talks stall — DEA News, 2022-06-16, characters {r.start}–{r.end}")
+    page = html.briefing_html(b)
+    assert "<script>" not in page and "<h4>Russia</h4>" in page
+    assert text.briefing_text(b).splitlines()[-1] == "[2] Talks stall — DEA News, 2022-06-16"
+    empty = Briefing("football", (), (), (), Filters())
+    assert markdown.briefing_markdown(empty).endswith("The sources don't cover this topic.")
+
+
+@pytest.mark.parametrize(
+    ("escape", "raw", "want"),
+    [
+        (markdown.escape, "a <b>\n c", "a &lt;b&gt; c"),
+        (html.escape, 'a "<b>" & c', "a &quot;&lt;b&gt;&quot; &amp; c"),
+        (text.escape, "a\x00b\n\n c", "a b c"),
+    ],
+)
+def test_one_escape_per_format(escape, raw: str, want: str) -> None:  # type: ignore[no-untyped-def]
+    assert escape(raw) == want
