@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "sources": 2, "text": 2, "embed": 2, "store": 2, "lexical": 2, "retrieve": 2,
     "attribution": 2, "dates": 2, "conversation": 2, "prompts": 2, "ingest": 2,
     "briefing": 2, "answer": 2, "render": 2, "sides": 2, "speech_lexicon": 2,
-    "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2,
+    "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2, "formats": 2,
     # 3: the facade that wires the parts
     "service": 3,
     # 4: front ends and what sits on the facade
