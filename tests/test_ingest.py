@@ -239,10 +239,10 @@ def test_store_layout_version_is_checked(tmp_path: Path, layout: object, match: 
     from assistant.errors import StoreError
     from assistant.store import SCHEMA_VERSION, ChromaStore
 
-    ok = ChromaStore(tmp_path / "a", "news")
-    assert ok.chunks.metadata["schema"] == SCHEMA_VERSION == 1
+    ChromaStore(tmp_path / "a", "news").open()
+    made = chromadb.PersistentClient(path=str(tmp_path / "a" / "chroma"))
+    assert made.get_collection("news_chunks").metadata["schema"] == SCHEMA_VERSION == 1
     client = chromadb.PersistentClient(path=str(tmp_path / "b" / "chroma"))
     client.get_or_create_collection("news_chunks", metadata={"schema": layout})
-    del client
     with pytest.raises(StoreError, match=match):
-        _ = ChromaStore(tmp_path / "b", "news").chunks
+        ChromaStore(tmp_path / "b", "news").open()

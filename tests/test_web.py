@@ -343,4 +343,4 @@ def test_sigterm_stops_a_running_upload_ingest(tmp_path: Path) -> None:
     stored = a.sources()
     assert 0 < len(stored) < 2000  # it stopped before reading everything
     assert all(s.n_chunks >= 1 for s in stored)
-    assert a.store.chunks.count() == sum(s.n_chunks for s in stored)
+    assert a.store.chunk_count() == sum(s.n_chunks for s in stored)
