@@ -56,6 +56,10 @@ class Failure:
 
 Item = Article | Failure
 __all__ = [
+    "FEED_EXT",
+    "JSON_EXT",
+    "JSON_LINES_EXT",
+    "SUFFIXES",
     "SUPPORTED",
     "Article",
     "Failure",
@@ -71,6 +75,7 @@ __all__ = [
     "read_html",
     "read_pdf",
     "read_text",
+    "suffix",
 ]
 
 

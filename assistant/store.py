@@ -26,12 +26,12 @@ from assistant.errors import StoreError
 from assistant.types import Article, ArticleRef, Chunk, Filters, Span
 
 PAGE = 2000
-_GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
 #: Layout of the collections (ids, metadata fields, chunk offsets). Stores from before this
 #: number was recorded have layout 1. Bump it, and migrate or refuse in _check_schema, when
 #: the layout changes.
 SCHEMA_VERSION = 1
 SMALL_SUBSET = 1000  # dense search among at most this many ids ranks them here
+_GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
 
 
 def date_ord(d: date | None) -> int:

@@ -244,6 +244,5 @@ def test_store_layout_version_is_checked(tmp_path: Path, layout: object, match: 
     assert written.get_collection("news_chunks").metadata["schema"] == SCHEMA_VERSION == 1
     client = chromadb.PersistentClient(path=str(tmp_path / "b" / "chroma"))
     client.get_or_create_collection("news_chunks", metadata={"schema": layout})
-    del client
     with pytest.raises(StoreError, match=match):
         ChromaStore(tmp_path / "b", "news").open()
