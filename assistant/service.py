@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -40,7 +41,8 @@ from assistant.types import (
     Turn,
 )
 
-AMONG_MAX = 20_000  # most chunk ids a dense search is restricted to (see Assistant._dense)
+AMONG_MAX = 20_000  # most chunk ids a dense search is restricted to (see Assistant.dense)
+COUNTS_EVERY_S = 2.0  # how stale the store's counts may be (see Assistant.lexical)
 
 
 class Assistant:
@@ -71,6 +73,9 @@ class Assistant:
         self.weights = extractive.Weights()
         self._lex: LexicalIndex | None = None
         self._lex_key = ""
+        self._lex_generation = ""
+        self._counts = (0, 0)
+        self._counts_at = float("-inf")
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = SpeakerCache()
@@ -127,10 +132,17 @@ class Assistant:
 
         Rebuilt (or loaded from its disk cache) when the store's generation or counts change,
         whichever process wrote to it; the article-text cache is dropped at the same moment.
+        The generation (one lookup by id) is read on every call; the counts (database scans
+        that grow with the store, there for writers that do not bump the generation) when it
+        changed, and otherwise at most every two seconds.
         """
         with self._lex_lock:
-            articles, chunks = self.store.counts()
-            key = f"{self.store.generation()}|{articles}|{chunks}"
+            generation, now = self.store.generation(), time.monotonic()
+            if generation != self._lex_generation or now - self._counts_at >= COUNTS_EVERY_S:
+                self._counts = self.store.counts()
+                self._counts_at, self._lex_generation = now, generation
+            articles, chunks = self._counts
+            key = f"{generation}|{articles}|{chunks}"
             if self._lex is None or self._lex_key != key:
                 self._texts.clear()
                 self._lex = cached_index(
