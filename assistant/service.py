@@ -13,6 +13,7 @@ from assistant.answer import extractive
 from assistant.answer.base import Answerer, AnswerRequest, ChatModel
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
+from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
@@ -74,6 +75,7 @@ class Assistant:
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = SpeakerCache()
+        self.vectors = SpanVectors(self.embedder.embed_cached)
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -294,6 +296,7 @@ class Assistant:
             max_quotes=s.max_quotes,
             abstain_threshold=s.abstain_threshold,
             weights=self.weights,
+            vectors=self.vectors,
         )
         if not self._use_llm(mode):
             return plain

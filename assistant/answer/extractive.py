@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answer.vectors import SpanVectors
 from assistant.attribution import Attribution, SpeakerCache, sides_of
 from assistant.lexical import tokenize
 from assistant.text import count_words, is_boilerplate, is_heading
@@ -249,12 +250,24 @@ def _same(a: Attribution, b: Attribution) -> bool:
     return (a.speaker or None) == (b.speaker or None)
 
 
-def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> None:
-    """Fill in each candidate's features and score."""
+def score(
+    q: Question,
+    cands: list[Candidate],
+    embed: EmbedFn,
+    w: Weights,
+    vectors: SpanVectors | None = None,
+) -> None:
+    """Fill in each candidate's features and score (sentence vectors from ``vectors`` when
+    given, so a stored article's sentences are encoded once, not per question)."""
     if not cands:
         return
-    vecs = embed([q.text] + [c.text for c in cands])
-    sims = vecs[1:] @ vecs[0]
+    if vectors is None:
+        vecs = embed([q.text] + [c.text for c in cands])
+        sims = vecs[1:] @ vecs[0]
+    else:
+        qvec = embed([q.text])[0]
+        spans = [(c.ref.article_id, c.start, c.end) for c in cands]
+        sims = vectors.vectors(spans, [c.text for c in cands]) @ qvec
     toks = [set(tokenize([c.text])[0]) for c in cands]
     df = Counter(t for ts in toks for t in ts)
     n = len(cands)

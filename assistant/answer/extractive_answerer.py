@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer import extractive
 from assistant.answer.base import AnswerRequest, EmbedFn, TextsFn
+from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.types import Answer, AnswerEvent, Quote, TokenEvent
@@ -23,6 +24,8 @@ class ExtractiveAnswerer:
         max_quotes: How many quotes an answer shows at most.
         abstain_threshold: Below this confidence in the best quote, abstain.
         weights: How the features of a candidate combine into its score.
+        vectors: Stored articles' sentence vectors, kept across questions (None: encode the
+            candidates every time).
     """
 
     texts: TextsFn
@@ -31,6 +34,7 @@ class ExtractiveAnswerer:
     max_quotes: int = 3
     abstain_threshold: float = 0.25
     weights: extractive.Weights = field(default_factory=extractive.Weights)
+    vectors: SpanVectors | None = None
 
     def stream(
         self, request: AnswerRequest, tokens: bool = True
@@ -44,7 +48,7 @@ class ExtractiveAnswerer:
         texts = self.texts([p.ref.article_id for p in passages])
         q = extractive.analyse(request.asked)
         cands = extractive.candidates(passages, texts, self.speakers)
-        extractive.score(q, cands, self.embed, self.weights)
+        extractive.score(q, cands, self.embed, self.weights, self.vectors)
         chosen = extractive.select(
             cands,
             self.max_quotes,
