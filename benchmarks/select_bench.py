@@ -92,8 +92,13 @@ def score(args: argparse.Namespace) -> None:
         name, value = kv.split("=")
         weights = replace(weights, **{name: float(value)})
     ans_er = ExtractiveAnswerer(
-        a.texts, a.speakers, a.embedder.embed_cached, a.settings.max_quotes,
-        a.settings.abstain_threshold, weights, a.vectors,
+        a.texts,
+        a.speakers,
+        a.embedder.embed_cached,
+        a.settings.max_quotes,
+        a.settings.abstain_threshold,
+        weights,
+        a.vectors,
     )
     results: dict[str, list[Any]] = {"A": [], "B": [], "all": []}
     for q in kept["rows"]:
@@ -117,7 +122,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("step", choices=["prepare", "score"])
     ap.add_argument("--corpus", default="/work/rtqa-slice/corpus.jsonl.gz")
-    ap.add_argument("--questions", default=str(ROOT.parent / "shared/bench/rtqa/questions-dev.jsonl"))
+    ap.add_argument(
+        "--questions", default=str(ROOT.parent / "shared/bench/rtqa/questions-dev.jsonl")
+    )
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default="/work/select-data/select-bench.pkl")
     ap.add_argument("--set", action="append", help="a weight, e.g. answer_type=0.5")
