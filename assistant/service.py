@@ -6,6 +6,7 @@ import hashlib
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -332,8 +333,15 @@ class Assistant:
         query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
+        if not passages and not filters.empty:
+            note = f"No articles match the filters: {describe_filters(filters)}."
+            yield AnswerEvent(Answer(question, (), (), True, 0.0, standalone, filters, notice=note))
+            return
         if self._use_llm(mode):
             yield StatusEvent("Asking the LLM…")
+        elif mode == "llm":  # asked for by name, but there is no model to ask
+            yield from _no_llm(self.answerer("extractive").stream(request, tokens=stream))
+            return
         yield from self.answerer(mode).stream(request, tokens=stream)
 
     def brief(
@@ -400,3 +408,26 @@ class Assistant:
                 "articles and the matching are English: please ask in English"
             )
         return q
+
+
+NO_LLM = "No LLM is configured (set ASSISTANT_LLM_PROVIDER); showing quotes only"
+
+
+def _no_llm(events: Iterator[Any]) -> Iterator[Any]:
+    """An extractive answer to an LLM-mode request, flagged as the fallback it is."""
+    for event in events:
+        if isinstance(event, AnswerEvent):
+            event = AnswerEvent(replace(event.answer, fallback=True, notice=NO_LLM))
+        yield event
+
+
+def describe_filters(f: Filters) -> str:
+    """The filters in words ("source CNN; published on or before 2001-01-01")."""
+    parts = []
+    if f.sources:
+        parts.append(("source " if len(f.sources) == 1 else "sources ") + ", ".join(f.sources))
+    if f.since:
+        parts.append(f"published on or after {f.since.isoformat()}")
+    if f.until:
+        parts.append(f"published on or before {f.until.isoformat()}")
+    return "; ".join(parts)

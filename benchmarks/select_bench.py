@@ -87,10 +87,15 @@ def score(args: argparse.Namespace) -> None:
     a = Assistant(eval_settings(Settings(), corpus))
     for key, val in kept["vectors"].items():
         a.vectors._lru.put(key, val)
-    weights = a.weights
-    for kv in args.set or []:
-        name, value = kv.split("=")
-        weights = replace(weights, **{name: float(value)})
+    for variant in args.set or [""]:
+        weights = a.weights
+        for kv in filter(None, variant.split(",")):
+            name, value = kv.split("=")
+            weights = replace(weights, **{name: float(value)})
+        run_variant(a, kept, weights)
+
+
+def run_variant(a: Assistant, kept: dict[str, Any], weights: Any) -> None:
     ans_er = ExtractiveAnswerer(
         a.texts,
         a.speakers,
@@ -115,7 +120,7 @@ def score(args: argparse.Namespace) -> None:
         out[h]["abstained_with_answer_in_context@5"] = round(
             sum(1 for r in abst if r.in_context and r.in_context <= 5) / max(1, len(abst)), 3
         )
-    print(json.dumps({"weights": weights.__dict__, "metrics": out}))
+    print(json.dumps({"weights": weights.__dict__, "metrics": out}), flush=True)
 
 
 def main() -> None:
@@ -127,7 +132,9 @@ def main() -> None:
     )
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default="/work/select-data/select-bench.pkl")
-    ap.add_argument("--set", action="append", help="a weight, e.g. answer_type=0.5")
+    ap.add_argument(
+        "--set", action="append", help="a variant (repeatable): weights, e.g. near=0.3,agree=0.2"
+    )
     args = ap.parse_args()
     (prepare if args.step == "prepare" else score)(args)
 

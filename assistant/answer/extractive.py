@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answer.features import agreement, answer_items
 from assistant.answer.vectors import SpanVectors
 from assistant.attribution import Attribution, SpeakerCache, sides_of
 from assistant.lexical import tokenize
@@ -65,6 +66,10 @@ class Weights:
     side: float = 0.4
     speaker: float = 0.3
     novelty: float = 0.08
+    near: float = 0.0  # an answer item beside the question's words
+    agree: float = 0.0  # other articles report the same item
+    lead: float = 0.0  # the article's first paragraph
+    keep: float = 0.0  # a quote after the first needs this share of the best one's score
 
 
 @dataclass
@@ -81,7 +86,9 @@ class Candidate:
     also_in: tuple[ArticleRef, ...] = ()
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    order: int = 0  # the sentence's place in its article (0: the first)
     evidence: SpeakerEvidence | None = None
+    why: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class Question:
     names: frozenset[str]
     wants: str  # person|number|date|place|quote|any
     asks_speech: bool
+    party: frozenset[str] = frozenset()  # the asked-about party's words, stemmed ("analyst")
+    party_name: str = ""  # as the question writes it ("the analysts", "Ann Lee")
 
 
 def analyse(question: str) -> Question:
@@ -136,7 +145,12 @@ def analyse(question: str) -> Question:
         names=names,
         wants=wants,
         asks_speech=bool(_SAY_Q.search(question)),
+        party=frozenset(tokenize([subject])[0]) - _NOT_PARTY if subject else frozenset(),
+        party_name=subject or "",
     )
+
+
+_NOT_PARTY = frozenset(["what", "who", "which", "say", "said", "think", "doe", "did"])
 
 
 _WH_AUX = re.compile(
@@ -155,10 +169,11 @@ def question_subject(question: str) -> str | None:
     out: list[str] = []
     for w in words:
         bare = w.strip("?,.!’'")
+        head_free = all(o.lower() in ("the", "of") for o in out)
         if (
             bare[:1].isupper()
             or bare.lower() in ("the", "of", "u.s.")
-            or (not out and bare.isalpha())
+            or (head_free and bare.isalpha())
         ):
             out.append(bare)
             if not bare[:1].isupper() and bare.lower() not in ("the", "of"):
@@ -239,6 +254,7 @@ def candidates(
                     speaker_sides=sides.get(speaker, set()) if speaker else set(),
                     passage_rank=rank,
                     also_in=p.duplicates,
+                    order=i,
                     evidence=atts[i].evidence(),
                 )
             )
@@ -273,8 +289,23 @@ def score(
     n = len(cands)
     idf = {t: math.log(1 + n / (1 + df.get(t, 0))) + 0.5 for t in q.tokens}
     total = sum(idf.values()) or 1.0
-    for c, sim, ts in zip(cands, sims, toks, strict=True):
+    qwords = frozenset(w.lower() for w in re.findall(r"[\w’'\-]+", q.text))
+    stems = {w: t[0] for w, t in zip(qwords, tokenize(list(qwords)), strict=True) if t}
+    stems = {w: t for w, t in stems.items() if w not in _STOP_CAPS and w not in _NOT_PARTY}
+    items = [answer_items(q.wants, qwords, q.tokens, c.text) for c in cands]
+    agreed = agreement([(c.ref.article_id, it.found) for c, it in zip(cands, items, strict=True)])
+    source = {c.ref.article_id: c.ref.source or c.ref.title for c in cands}
+    for c, sim, ts, it, (agree, shared, others) in zip(
+        cands, sims, toks, items, agreed, strict=True
+    ):
         lex = sum(v for t, v in idf.items() if t in ts) / total
+        c.why = {
+            "matched_words": sorted(w for w, t in stems.items() if t in ts),
+            "answer_type": q.wants,
+            "answer_found": list(it.found[:5]) if q.wants in _TYPED else [],
+            "outlets_agreeing": sorted({source[a] for a in others}),
+            "agreeing_on": list(shared[:5]),
+        }
         f = {
             "semantic": float(sim),
             "lexical": lex,
@@ -283,9 +314,16 @@ def score(
             "side": _side(q, c),
             "speaker": _speaker_match(q, c),
             "novelty": _novelty(q, c.text),
+            "near": it.near if q.wants in _TYPED else 0.0,
+            "agree": agree,
+            "lead": 1.0 if c.order < LEAD else 0.0,
         }
         c.features = f
         c.score = sum(getattr(w, k) * v for k, v in f.items())
+
+
+LEAD = 3  # sentences: an article's lead
+_TYPED = frozenset(["number", "date", "person", "place", "entity"])
 
 
 def _type_match(q: Question, text: str, speaker: str | None = None) -> float:
@@ -321,17 +359,47 @@ def _side(q: Question, c: Candidate) -> float:
 
 
 def _speaker_match(q: Question, c: Candidate) -> float:
-    if not c.speaker or not q.names:
-        return 0.0
+    """1 when the speaker is the party the question names ("the analysts", "Kirby")."""
+    return 1.0 if speaks_for(q, c) else 0.0
+
+
+def speaks_for(q: Question, c: Candidate) -> bool:
+    """Whether the candidate's speaker is the party asked about (by name or by role)."""
+    if not c.speaker or not (q.names or q.party):
+        return False
     words = {w.lower().strip("’'s") for w in c.speaker.split()}
-    return 1.0 if words & q.names else 0.0
+    if words & q.names:
+        return True
+    return bool(q.party and q.party <= set(tokenize([c.speaker])[0]))
+
+
+def on_topic(q: Question, cands: list[Candidate]) -> tuple[list[Candidate], str]:
+    """The candidates that bear on a question about what a party says, and a notice.
+
+    "What did the analysts say?" keeps the analysts' own statements when there are any
+    (others' words are filler there). When nobody by that name speaks and no candidate even
+    mentions the name, there is nothing to quote: none, with a notice saying so.
+    """
+    if not (q.asks_speech and q.party):
+        return cands, ""
+    own = [c for c in cands if speaks_for(q, c)]
+    if own:
+        return own, ""
+    named = q.names & q.party
+    if named and not any(named & {w.lower() for w in _CAPS.findall(c.text)} for c in cands):
+        return [], f"The sources don't quote {q.party_name}."
+    return cands, ""
 
 
 def select(
-    cands: list[Candidate], k: int, grow: Callable[[Candidate], Candidate] | None = None
+    cands: list[Candidate],
+    k: int,
+    grow: Callable[[Candidate], Candidate] | None = None,
+    keep: float = 0.0,
 ) -> list[Candidate]:
     """The best ``k`` candidates, each grown by ``grow`` (e.g. to two sentences), skipping
-    any that overlap or repeat what is already chosen (syndicated copies included).
+    any that overlap or repeat what is already chosen (syndicated copies included) and any
+    after the first scoring below ``keep`` times the best (filler, not an answer).
 
     When the question names a party, that party's own statements lead (if they are nearly as
     relevant as the best candidate); what others say of it follows as attributed context.
@@ -345,6 +413,8 @@ def select(
     for c in ranked:
         if len(chosen) >= k:
             break
+        if chosen and c.score < keep * chosen[0].score:
+            continue
         core = " ".join(c.text.split())
         if any(core in s for s in shown):
             continue  # the same sentence is already on screen, maybe from another outlet
@@ -408,6 +478,8 @@ def extend_one(
         features=c.features,
         score=c.score,
         evidence=c.evidence,
+        why=c.why,
+        order=c.order,
     )
 
 
@@ -429,11 +501,18 @@ def to_quotes(chosen: list[Candidate]) -> list[Quote]:
             citation=i,
             also_in=c.also_in,
             speaker_evidence=c.evidence,
+            why=dict(c.why),
         )
         for i, c in enumerate(chosen, 1)
     ]
 
 
 def confidence(c: Candidate) -> float:
-    """How sure the best quote is, from meaning and word overlap."""
-    return 0.6 * c.features.get("semantic", 0.0) + 0.4 * c.features.get("lexical", 0.0)
+    """How sure the best quote is, from meaning and word overlap; a statement by the very
+    party the question asks about ("What did the analysts say?", or one of its people for
+    "What does Washington demand?") counts for more."""
+    return (
+        0.6 * c.features.get("semantic", 0.0)
+        + 0.4 * c.features.get("lexical", 0.0)
+        + 0.15 * max(c.features.get("speaker", 0.0), c.features.get("side", 0.0))
+    )

@@ -49,10 +49,12 @@ class ExtractiveAnswerer:
         q = extractive.analyse(request.asked)
         cands = extractive.candidates(passages, texts, self.speakers)
         extractive.score(q, cands, self.embed, self.weights, self.vectors)
+        cands, notice = extractive.on_topic(q, cands)
         chosen = extractive.select(
             cands,
             self.max_quotes,
             grow=lambda c: extractive.extend_one(q, c, texts, self.speakers),
+            keep=self.weights.keep,
         )
         conf = extractive.confidence(chosen[0]) if chosen else 0.0
         abstained = conf < self.abstain_threshold
@@ -72,4 +74,5 @@ class ExtractiveAnswerer:
             confidence=conf,
             standalone_question=request.standalone,
             filters=request.filters,
+            notice=notice if abstained else "",
         )

@@ -81,8 +81,13 @@ def answer_html(answer: Answer, turn: int) -> str:
             for i, p in enumerate(answer.passages[:3])
         )
         closest = f'<p class="label">Closest passages</p><ol>{items}</ol>' if items else ""
+        headline = (
+            escape(answer.notice)
+            if answer.notice and not answer.fallback
+            else "The sources don’t answer this."
+        )
         return (
-            '<div class="answer abstained"><p><strong>The sources don’t answer this.</strong>'
+            f'<div class="answer abstained"><p><strong>{headline}</strong>'
             f"</p>{closest}{_fallback_note(answer)}</div>"
         )
     parts = ['<div class="answer">']
