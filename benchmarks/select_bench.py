@@ -88,20 +88,23 @@ def score(args: argparse.Namespace) -> None:
     for key, val in kept["vectors"].items():
         a.vectors._lru.put(key, val)
     for variant in args.set or [""]:
-        weights = a.weights
+        weights, threshold = a.weights, a.settings.abstain_threshold
         for kv in filter(None, variant.split(",")):
             name, value = kv.split("=")
-            weights = replace(weights, **{name: float(value)})
-        run_variant(a, kept, weights)
+            if name == "threshold":
+                threshold = float(value)
+            else:
+                weights = replace(weights, **{name: float(value)})
+        run_variant(a, kept, weights, threshold)
 
 
-def run_variant(a: Assistant, kept: dict[str, Any], weights: Any) -> None:
+def run_variant(a: Assistant, kept: dict[str, Any], weights: Any, threshold: float) -> None:
     ans_er = ExtractiveAnswerer(
         a.texts,
         a.speakers,
         a.embedder.embed_cached,
         a.settings.max_quotes,
-        a.settings.abstain_threshold,
+        threshold,
         weights,
         a.vectors,
     )
@@ -120,7 +123,10 @@ def run_variant(a: Assistant, kept: dict[str, Any], weights: Any) -> None:
         out[h]["abstained_with_answer_in_context@5"] = round(
             sum(1 for r in abst if r.in_context and r.in_context <= 5) / max(1, len(abst)), 3
         )
-    print(json.dumps({"weights": weights.__dict__, "metrics": out}), flush=True)
+    print(
+        json.dumps({"weights": weights.__dict__, "threshold": threshold, "metrics": out}),
+        flush=True,
+    )
 
 
 def main() -> None:

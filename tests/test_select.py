@@ -114,3 +114,21 @@ def test_each_quote_says_why_it_was_chosen(seeded) -> None:  # type: ignore[no-u
     assert why["answer_type"] == "position"
     assert set(why["matched_words"]) == {"klimov", "american"}
     assert why["outlets_agreeing"] == []  # one article in the seed corpus
+
+
+def test_web_source_rows_of_one_article_show_what_differs(seeded) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from assistant.render.html import answer_html
+    from assistant.webview import passages_html
+
+    ans = seeded.ask("What does Washington demand of Moscow?")
+    assert len(ans.quotes) == 3 and len({q.ref.article_id for q in ans.quotes}) == 1
+    page = answer_html(ans, 0)
+    rows = re.findall(r'<ol class="answer-sources">(.*?)</ol>', page)[0].split("</li>")[:-1]
+    assert len(rows) == 3 and len(set(rows)) == 3
+    for row, q in zip(rows, ans.quotes, strict=True):
+        opening = " ".join(q.text.split()[:4])
+        assert f'<span class="source-opening">“{opening}' in row
+    # the passage list is not numbered like the citations [1]-[3]
+    assert '<ul class="passage-list">' in passages_html(ans, 0)
