@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.lexical import tokenize
 
@@ -41,7 +42,15 @@ class Items:
     near: float  # 1 when an item stands next to a question word, falling to 0 at NEAR words
 
 
-def _kind(word: str, bare: str, first: bool) -> set[str]:
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    """A word's BM25 token ("" for a stopword), computed once per distinct word."""
+    got = tokenize([word])[0]
+    return got[0] if got else ""
+
+
+@lru_cache(maxsize=200_000)
+def _kind(bare: str, first: bool) -> frozenset[str]:
     low = bare.lower()
     kinds: set[str] = set()
     if _NUMBER.match(bare) or low in _SPELLED:
@@ -50,7 +59,7 @@ def _kind(word: str, bare: str, first: bool) -> set[str]:
         kinds.add("date")
     if bare[:1].isupper() and not first and low not in _MONTHS and low not in _DAYS:
         kinds.add("name")
-    return kinds
+    return frozenset(kinds)
 
 
 _WANTS = {
@@ -73,8 +82,7 @@ def answer_items(
     kinds = _WANTS.get(wants, {"name", "number"})
     words = _WORD.findall(text)
     bares = [w.strip(".,’'") for w in words]
-    stems = tokenize(bares)
-    hits: list[int] = [i for i, st in enumerate(stems) if st and st[0] in q_tokens]
+    hits: list[int] = [i for i, b in enumerate(bares) if _stem(b.lower()) in q_tokens]
     found: list[str] = []
     best = 0.0
     for i, bare in enumerate(bares):
@@ -85,7 +93,7 @@ def answer_items(
         first = (i == 0 or words[i - 1].endswith((".", "?", "!"))) and not (
             i + 1 < len(bares) and bares[i + 1][:1].isupper()
         )
-        if not _kind(words[i], bare, first) & kinds:
+        if not _kind(bare, first) & kinds:
             continue
         found.append(bare)
         if hits:
