@@ -7,6 +7,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from assistant.answer import extractive
 from assistant.answer.base import Answerer, AnswerRequest, ChatModel
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
+from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
@@ -79,6 +81,7 @@ class Assistant:
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = SpeakerCache()
+        self.vectors = SpanVectors(self.embedder.embed_cached)
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -306,6 +309,7 @@ class Assistant:
             max_quotes=s.max_quotes,
             abstain_threshold=s.abstain_threshold,
             weights=self.weights,
+            vectors=self.vectors,
         )
         if not self._use_llm(mode):
             return plain
@@ -341,8 +345,15 @@ class Assistant:
         query, filters = self._scope(standalone, as_of, since, until, sources)
         passages = self.retrieve(query, filters, top, ref_date=as_of)
         request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
+        if not passages and not filters.empty:
+            note = f"No articles match the filters: {describe_filters(filters)}."
+            yield AnswerEvent(Answer(question, (), (), True, 0.0, standalone, filters, notice=note))
+            return
         if self._use_llm(mode):
             yield StatusEvent("Asking the LLM…")
+        elif mode == "llm":  # asked for by name, but there is no model to ask
+            yield from _no_llm(self.answerer("extractive").stream(request, tokens=stream))
+            return
         yield from self.answerer(mode).stream(request, tokens=stream)
 
     def brief(
@@ -409,3 +420,26 @@ class Assistant:
                 "articles and the matching are English: please ask in English"
             )
         return q
+
+
+NO_LLM = "No LLM is configured (set ASSISTANT_LLM_PROVIDER); showing quotes only"
+
+
+def _no_llm(events: Iterator[Any]) -> Iterator[Any]:
+    """An extractive answer to an LLM-mode request, flagged as the fallback it is."""
+    for event in events:
+        if isinstance(event, AnswerEvent):
+            event = AnswerEvent(replace(event.answer, fallback=True, notice=NO_LLM))
+        yield event
+
+
+def describe_filters(f: Filters) -> str:
+    """The filters in words ("source CNN; published on or before 2001-01-01")."""
+    parts = []
+    if f.sources:
+        parts.append(("source " if len(f.sources) == 1 else "sources ") + ", ".join(f.sources))
+    if f.since:
+        parts.append(f"published on or after {f.since.isoformat()}")
+    if f.until:
+        parts.append(f"published on or before {f.until.isoformat()}")
+    return "; ".join(parts)

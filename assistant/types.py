@@ -121,6 +121,9 @@ class Quote:
     citation: int = 0  # 1-based number shown to the reader
     also_in: tuple[ArticleRef, ...] = ()
     speaker_evidence: SpeakerEvidence | None = None
+    # what chose it (extractive answers): matched words, the answer type and the items of
+    # that type found, the outlets reporting the same items; data only, no renderer shows it
+    why: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +140,7 @@ class Quote:
             "citation": self.citation,
             "score": round(self.score, 4),
             "also_in": [r.article_id for r in self.also_in],
+            "why": dict(self.why),
         }
 
 

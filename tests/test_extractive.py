@@ -62,3 +62,52 @@ def test_speaker_evidence_in_json_slices_to_the_article(seeded) -> None:  # type
         # the named mention is the speaker shown, or its last word ("Klimov" of "Andrey Klimov")
         assert named.split()[-1] in q["speaker"], (named, q["speaker"])
     assert seen
+
+
+def test_a_stored_articles_sentences_are_encoded_once(seeded) -> None:  # type: ignore[no-untyped-def]
+    """The second question over the same article encodes only itself, not its sentences."""
+    from assistant.answer.base import AnswerRequest
+    from assistant.answer.extractive_answerer import ExtractiveAnswerer
+    from assistant.answer.vectors import SpanVectors
+
+    calls: list[list[str]] = []
+
+    def counting(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return seeded.embedder.embed(texts)
+
+    answerer = ExtractiveAnswerer(
+        seeded.texts, seeded.speakers, counting, vectors=SpanVectors(counting)
+    )
+    first_q = "What does Russia require before talks?"
+    second_q = "What did Klimov say about the American stance?"
+    passages = seeded.retrieve(first_q)
+    first = answerer.answer(AnswerRequest(first_q, tuple(passages)))
+    assert first.quotes and calls[0] == [first_q]
+    encoded = [t for call in calls[1:] for t in call]
+    assert len(encoded) > 10  # the candidate sentences of the seed article, once
+    calls.clear()
+    second = answerer.answer(AnswerRequest(second_q, tuple(passages)))
+    assert calls == [[second_q]]  # no sentence encoded again
+    assert second.quotes and second.quotes[0].speaker == "Andrey Klimov"
+    text = seeded.article(second.quotes[0].ref.article_id).text
+    for q in second.quotes:
+        assert text[q.start : q.end] == q.text
+
+
+def test_span_vectors_encode_again_when_the_words_at_the_offsets_change(embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.vectors import SpanVectors
+
+    calls: list[list[str]] = []
+
+    def counting(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return embedder.embed(texts)
+
+    vectors = SpanVectors(counting, maxsize=2)
+    old = vectors.vectors([("a", 0, 9)], ["Old words"])
+    new = vectors.vectors([("a", 0, 9)], ["New terms"])
+    assert calls == [["Old words"], ["New terms"]]
+    assert float(old[0] @ new[0]) < 0.99
+    vectors.vectors([("b", 0, 3), ("c", 0, 3)], ["one", "two"])
+    assert len(vectors) == 2  # bounded: the oldest entry went

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.attribution import Attribution, SpeakerCache, sides_of
+from assistant.answer.features import agreement, answer_items
+from assistant.answer.question import CAPS as _CAPS
+from assistant.answer.question import NOT_PARTY as _NOT_PARTY
+from assistant.answer.question import STOP_CAPS as _STOP_CAPS
+from assistant.answer.question import Question, analyse, question_subject
+
+__all__ = ["Candidate", "Question", "Weights", "analyse", "question_subject"]
+from assistant.answer.vectors import SpanVectors
+from assistant.attribution import Attribution, SpeakerCache
 from assistant.lexical import tokenize
 from assistant.text import count_words, is_boilerplate, is_heading
 from assistant.types import ArticleRef, Passage, Quote, SpeakerEvidence
@@ -33,37 +41,31 @@ _NUMBER = re.compile(r"\d")
 _MONTH = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:19|20)\d\d\b", re.I
 )
-_CAPS = re.compile(r"\b[A-Z][\w’'\-]+")
-_CONDITION_Q = re.compile(
-    r"\b(?:require|requires|required|requirement|condition|conditions|demand|demands|"
-    r"prerequisite|precondition|terms|need|needs|must)\b|\bbefore (?:talks|negotiat|agree|sign)",
-)
 _CONDITION = re.compile(
     r"\b(?:only if|if and only if|provided|on condition|conditions?|unless|until|must|"
     r"need(?:s|ed)? to|requir\w+|demand\w*|prerequisites?|preconditions?|as long as|"
     r"guarantees?|in exchange for|only under)\b",
     re.I,
 )
-_POSITION_Q = re.compile(
-    r"\b(?:position|stance|view|views|think|thinks|believe|believes|say|said|says|react|"
-    r"respond|argue|argued|claim|claimed)\b"
-)
-_SAY_Q = re.compile(
-    r"\b(?:say|said|says|think|thinks|argue|argued|claim|claimed|stance|view)\b", re.I
-)
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How the features combine (chosen on the RTQA dev questions)."""
+    """How the features combine (chosen on the RTQA dev questions; ``near`` and the raised
+    ``answer_type`` on half of them by id hash, then checked on the other half: see
+    benchmarks/select_bench.py and docs/benchmarks.md)."""
 
     semantic: float = 1.0
     lexical: float = 1.5
     passage: float = 0.3
-    answer_type: float = 0.3
+    answer_type: float = 0.5
     side: float = 0.4
     speaker: float = 0.3
     novelty: float = 0.08
+    near: float = 0.3  # an answer item beside the question's words
+    agree: float = 0.0  # other articles report the same item (measured: no help, kept at 0)
+    lead: float = 0.0  # the article's first sentences (measured: no help on both halves)
+    keep: float = 0.0  # a later quote needs this share of the best one's score (0.7 hurt)
 
 
 @dataclass
@@ -80,114 +82,9 @@ class Candidate:
     also_in: tuple[ArticleRef, ...] = ()
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    order: int = 0  # the sentence's place in its article (0: the first)
     evidence: SpeakerEvidence | None = None
-
-
-@dataclass(frozen=True)
-class Question:
-    """What the scorer needs to know about a question."""
-
-    text: str
-    tokens: frozenset[str]
-    sides: frozenset[str]
-    names: frozenset[str]
-    wants: str  # person|number|date|place|quote|any
-    asks_speech: bool
-
-
-def analyse(question: str) -> Question:
-    """Tokens, named parties and the kind of answer a question wants."""
-    low = question.lower().strip()
-    if re.match(r"^(?:who|whom|whose)\b", low) or re.search(
-        r"\bwhich (?:person|leader|official"
-        r"|company|team|player)\b",
-        low,
-    ):
-        wants = "person"
-    elif re.search(
-        r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percent|percentage|number|"
-        r"amount)\b",
-        low,
-    ):
-        wants = "number"
-    elif re.match(r"^when\b", low) or re.search(r"\bwhat (?:year|day|date|month)\b", low):
-        wants = "date"
-    elif re.match(r"^where\b", low) or re.search(r"\bwhich (?:country|city|state|nation)\b", low):
-        wants = "place"
-    elif _CONDITION_Q.search(low):
-        wants = "condition"
-    elif _POSITION_Q.search(low):
-        wants = "position"
-    elif re.match(
-        r"^(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|"
-        r"can|could|should)\b)\w+",
-        low,
-    ):
-        wants = "entity"  # "Which show ...", "What company ..."
-    else:
-        wants = "any"
-    names = frozenset(w.lower() for w in _CAPS.findall(question[1:]) if w.lower() not in _STOP_CAPS)
-    subject = question_subject(question)
-    return Question(
-        text=question,
-        tokens=frozenset(tokenize([question])[0]),
-        sides=frozenset(sides_of(subject if subject is not None else question)),
-        names=names,
-        wants=wants,
-        asks_speech=bool(_SAY_Q.search(question)),
-    )
-
-
-_WH_AUX = re.compile(
-    r"^\s*(?:what|how|why|when|where|which \w+|who)\s+(?:else\s+)?"
-    r"(?:does|did|do|is|are|was|were|has|have|had|will|would|could|should|can|might)\s+(.+)$",
-    re.I,
-)
-
-
-def question_subject(question: str) -> str | None:
-    """The grammatical subject of a wh-question ("What does Russia require?" -> "Russia")."""
-    m = _WH_AUX.match(question)
-    if not m:
-        return None
-    words = m.group(1).split()
-    out: list[str] = []
-    for w in words:
-        bare = w.strip("?,.!’'")
-        if (
-            bare[:1].isupper()
-            or bare.lower() in ("the", "of", "u.s.")
-            or (not out and bare.isalpha())
-        ):
-            out.append(bare)
-            if not bare[:1].isupper() and bare.lower() not in ("the", "of"):
-                break  # one lowercase head noun ("analysts")
-        else:
-            break
-    return " ".join(out) or None
-
-
-_STOP_CAPS = frozenset(
-    [
-        "what",
-        "who",
-        "when",
-        "where",
-        "why",
-        "how",
-        "which",
-        "the",
-        "a",
-        "an",
-        "and",
-        "in",
-        "on",
-        "is",
-        "are",
-        "does",
-        "did",
-    ]
-)
+    why: dict[str, object] = field(default_factory=dict)
 
 
 def candidates(
@@ -238,6 +135,7 @@ def candidates(
                     speaker_sides=sides.get(speaker, set()) if speaker else set(),
                     passage_rank=rank,
                     also_in=p.duplicates,
+                    order=i,
                     evidence=atts[i].evidence(),
                 )
             )
@@ -249,19 +147,46 @@ def _same(a: Attribution, b: Attribution) -> bool:
     return (a.speaker or None) == (b.speaker or None)
 
 
-def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> None:
-    """Fill in each candidate's features and score."""
+def score(
+    q: Question,
+    cands: list[Candidate],
+    embed: EmbedFn,
+    w: Weights,
+    vectors: SpanVectors | None = None,
+) -> None:
+    """Fill in each candidate's features and score (sentence vectors from ``vectors`` when
+    given, so a stored article's sentences are encoded once, not per question)."""
     if not cands:
         return
-    vecs = embed([q.text] + [c.text for c in cands])
-    sims = vecs[1:] @ vecs[0]
+    if vectors is None:
+        vecs = embed([q.text] + [c.text for c in cands])
+        sims = vecs[1:] @ vecs[0]
+    else:
+        qvec = embed([q.text])[0]
+        spans = [(c.ref.article_id, c.start, c.end) for c in cands]
+        sims = vectors.vectors(spans, [c.text for c in cands]) @ qvec
     toks = [set(tokenize([c.text])[0]) for c in cands]
     df = Counter(t for ts in toks for t in ts)
     n = len(cands)
     idf = {t: math.log(1 + n / (1 + df.get(t, 0))) + 0.5 for t in q.tokens}
     total = sum(idf.values()) or 1.0
-    for c, sim, ts in zip(cands, sims, toks, strict=True):
+    qwords = frozenset(w.lower() for w in re.findall(r"[\w’'\-]+", q.text))
+    stems = {w: t[0] for w, t in zip(qwords, tokenize(list(qwords)), strict=True) if t}
+    stems = {w: t for w, t in stems.items() if w not in _STOP_CAPS and w not in _NOT_PARTY}
+    items = [answer_items(q.wants, qwords, q.tokens, c.text) for c in cands]
+    agreed = agreement([(c.ref.article_id, it.found) for c, it in zip(cands, items, strict=True)])
+    source = {c.ref.article_id: c.ref.source or c.ref.title for c in cands}
+    for c, sim, ts, it, (agree, shared, others) in zip(
+        cands, sims, toks, items, agreed, strict=True
+    ):
         lex = sum(v for t, v in idf.items() if t in ts) / total
+        c.why = {
+            "matched_words": sorted(w for w, t in stems.items() if t in ts),
+            "answer_type": q.wants,
+            "answer_found": list(it.found[:5]) if q.wants in _TYPED else [],
+            "outlets_agreeing": sorted({source[a] for a in others}),
+            "agreeing_on": list(shared[:5]),
+        }
         f = {
             "semantic": float(sim),
             "lexical": lex,
@@ -270,9 +195,16 @@ def score(q: Question, cands: list[Candidate], embed: EmbedFn, w: Weights) -> No
             "side": _side(q, c),
             "speaker": _speaker_match(q, c),
             "novelty": _novelty(q, c.text),
+            "near": it.near if q.wants in _TYPED else 0.0,
+            "agree": agree,
+            "lead": 1.0 if c.order < LEAD else 0.0,
         }
         c.features = f
         c.score = sum(getattr(w, k) * v for k, v in f.items())
+
+
+LEAD = 3  # sentences: an article's lead
+_TYPED = frozenset(["number", "date", "person", "place", "entity"])
 
 
 def _type_match(q: Question, text: str, speaker: str | None = None) -> float:
@@ -308,17 +240,47 @@ def _side(q: Question, c: Candidate) -> float:
 
 
 def _speaker_match(q: Question, c: Candidate) -> float:
-    if not c.speaker or not q.names:
-        return 0.0
+    """1 when the speaker is the party the question names ("the analysts", "Kirby")."""
+    return 1.0 if speaks_for(q, c) else 0.0
+
+
+def speaks_for(q: Question, c: Candidate) -> bool:
+    """Whether the candidate's speaker is the party asked about (by name or by role)."""
+    if not c.speaker or not (q.names or q.party):
+        return False
     words = {w.lower().strip("’'s") for w in c.speaker.split()}
-    return 1.0 if words & q.names else 0.0
+    if words & q.names:
+        return True
+    return bool(q.party and q.party <= set(tokenize([c.speaker])[0]))
+
+
+def on_topic(q: Question, cands: list[Candidate]) -> tuple[list[Candidate], str]:
+    """The candidates that bear on a question about what a party says, and a notice.
+
+    "What did the analysts say?" keeps the analysts' own statements when there are any
+    (others' words are filler there). When nobody by that name speaks and no candidate even
+    mentions the name, there is nothing to quote: none, with a notice saying so.
+    """
+    if not (q.asks_speech and q.party):
+        return cands, ""
+    own = [c for c in cands if speaks_for(q, c)]
+    if own:
+        return own, ""
+    named = q.names & q.party
+    if named and not any(named & {w.lower() for w in _CAPS.findall(c.text)} for c in cands):
+        return [], f"The sources don't quote {q.party_name}."
+    return cands, ""
 
 
 def select(
-    cands: list[Candidate], k: int, grow: Callable[[Candidate], Candidate] | None = None
+    cands: list[Candidate],
+    k: int,
+    grow: Callable[[Candidate], Candidate] | None = None,
+    keep: float = 0.0,
 ) -> list[Candidate]:
     """The best ``k`` candidates, each grown by ``grow`` (e.g. to two sentences), skipping
-    any that overlap or repeat what is already chosen (syndicated copies included).
+    any that overlap or repeat what is already chosen (syndicated copies included) and any
+    after the first scoring below ``keep`` times the best (filler, not an answer).
 
     When the question names a party, that party's own statements lead (if they are nearly as
     relevant as the best candidate); what others say of it follows as attributed context.
@@ -332,6 +294,8 @@ def select(
     for c in ranked:
         if len(chosen) >= k:
             break
+        if chosen and c.score < keep * chosen[0].score:
+            continue
         core = " ".join(c.text.split())
         if any(core in s for s in shown):
             continue  # the same sentence is already on screen, maybe from another outlet
@@ -395,6 +359,8 @@ def extend_one(
         features=c.features,
         score=c.score,
         evidence=c.evidence,
+        why=c.why,
+        order=c.order,
     )
 
 
@@ -416,11 +382,18 @@ def to_quotes(chosen: list[Candidate]) -> list[Quote]:
             citation=i,
             also_in=c.also_in,
             speaker_evidence=c.evidence,
+            why=dict(c.why),
         )
         for i, c in enumerate(chosen, 1)
     ]
 
 
 def confidence(c: Candidate) -> float:
-    """How sure the best quote is, from meaning and word overlap."""
-    return 0.6 * c.features.get("semantic", 0.0) + 0.4 * c.features.get("lexical", 0.0)
+    """How sure the best quote is, from meaning and word overlap; a statement by the very
+    party the question asks about ("What did the analysts say?", or one of its people for
+    "What does Washington demand?") counts for more."""
+    return (
+        0.6 * c.features.get("semantic", 0.0)
+        + 0.4 * c.features.get("lexical", 0.0)
+        + 0.15 * max(c.features.get("speaker", 0.0), c.features.get("side", 0.0))
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer import extractive
 from assistant.answer.base import AnswerRequest, EmbedFn, TextsFn
+from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.types import Answer, AnswerEvent, Quote, TokenEvent
@@ -23,6 +24,8 @@ class ExtractiveAnswerer:
         max_quotes: How many quotes an answer shows at most.
         abstain_threshold: Below this confidence in the best quote, abstain.
         weights: How the features of a candidate combine into its score.
+        vectors: Stored articles' sentence vectors, kept across questions (None: encode the
+            candidates every time).
     """
 
     texts: TextsFn
@@ -31,6 +34,7 @@ class ExtractiveAnswerer:
     max_quotes: int = 3
     abstain_threshold: float = 0.25
     weights: extractive.Weights = field(default_factory=extractive.Weights)
+    vectors: SpanVectors | None = None
 
     def stream(
         self, request: AnswerRequest, tokens: bool = True
@@ -44,11 +48,13 @@ class ExtractiveAnswerer:
         texts = self.texts([p.ref.article_id for p in passages])
         q = extractive.analyse(request.asked)
         cands = extractive.candidates(passages, texts, self.speakers)
-        extractive.score(q, cands, self.embed, self.weights)
+        extractive.score(q, cands, self.embed, self.weights, self.vectors)
+        cands, notice = extractive.on_topic(q, cands)
         chosen = extractive.select(
             cands,
             self.max_quotes,
             grow=lambda c: extractive.extend_one(q, c, texts, self.speakers),
+            keep=self.weights.keep,
         )
         conf = extractive.confidence(chosen[0]) if chosen else 0.0
         abstained = conf < self.abstain_threshold
@@ -68,4 +74,5 @@ class ExtractiveAnswerer:
             confidence=conf,
             standalone_question=request.standalone,
             filters=request.filters,
+            notice=notice if abstained else "",
         )

@@ -81,18 +81,25 @@ def answer_html(answer: Answer, turn: int) -> str:
             for i, p in enumerate(answer.passages[:3])
         )
         closest = f'<p class="label">Closest passages</p><ol>{items}</ol>' if items else ""
+        headline = (
+            escape(answer.notice)
+            if answer.notice and not answer.fallback
+            else "The sources don’t answer this."
+        )
         return (
-            '<div class="answer abstained"><p><strong>The sources don’t answer this.</strong>'
+            f'<div class="answer abstained"><p><strong>{headline}</strong>'
             f"</p>{closest}{_fallback_note(answer)}</div>"
         )
     parts = ['<div class="answer">']
     if is_llm(answer):
         parts.append(f'<div class="llm-text">{prose_html(answer.text, turn, answer)}</div>')
     parts += [quote_html(q, f"{turn}-q-{j}") for j, q in enumerate(answer.quotes)]
+    sources = answer_sources(answer)
+    labels = [cite(s.ref, placeholders=True) for s in sources]
     rows = [
         f'<li><a class="cite" href="#cite-{turn}-{s.anchor}">[{s.number}]</a> '
-        f"{escape(cite(s.ref, placeholders=True))}</li>"
-        for s in answer_sources(answer)
+        f"{escape(label)}{_differs(answer, s.anchor, labels.count(label) > 1)}</li>"
+        for s, label in zip(sources, labels, strict=True)
     ]
     if rows:
         parts.append(f'<p class="label">Sources</p><ol class="answer-sources">{"".join(rows)}</ol>')
@@ -104,6 +111,14 @@ def answer_html(answer: Answer, turn: int) -> str:
     parts.append(_fallback_note(answer))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _differs(answer: Answer, anchor: str, repeated: bool) -> str:
+    """For sources that read alike (several quotes of one article): the quote's opening words."""
+    if not repeated or not anchor.startswith("q-"):
+        return ""
+    q = answer.quotes[int(anchor[2:])]
+    return f' <span class="source-opening">“{escape(snippet(q.text, 48))}”</span>'
 
 
 def _fallback_note(answer: Answer) -> str:

@@ -46,7 +46,7 @@ def answer_markdown(answer: Answer) -> str:
     if is_llm(answer):
         body = _llm_markdown(answer)
     elif answer.abstained:
-        lines = [f"**{ABSTAIN}**"]
+        lines = [f"**{escape(abstain_line(answer))}**"]
         if answer.passages:
             lines.append("\nClosest passages:")
             for p in answer.passages[:3]:
@@ -57,6 +57,12 @@ def answer_markdown(answer: Answer) -> str:
     if answer.fallback and answer.notice:
         return f"_{escape(answer.notice)}_\n\n{body}"
     return body
+
+
+def abstain_line(answer: Answer) -> str:
+    """Why there is no answer: the answerer's reason ("No articles match the filters: ...",
+    "The sources don't quote Ann Lee.") when it gave one, else that the sources don't answer."""
+    return answer.notice if answer.notice and not answer.fallback else ABSTAIN
 
 
 def _llm_markdown(answer: Answer) -> str:

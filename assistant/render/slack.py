@@ -200,8 +200,10 @@ def _scope_line(answer: Answer) -> str:
 def answer_blocks(answer: Answer, link_template: str | None = None) -> list[Block]:
     """The body of an answer: prose (LLM mode), quotes, or the abstention and closest passages."""
     blocks: list[Block] = []
+    # an abstention's own reason ("No articles match the filters: ...") is its headline
+    reason = answer.notice if answer.abstained and not answer.fallback else ""
     if answer.abstained:
-        blocks.append(section(f"*{ABSTAIN}*"))
+        blocks.append(section(f"*{escape(reason) if reason else ABSTAIN}*"))
         lines = [_passage_line(p, link_template) for p in answer.passages[:3]]
         if lines:
             blocks.append(section(escape("Closest passages:")))
@@ -214,7 +216,8 @@ def answer_blocks(answer: Answer, link_template: str | None = None) -> list[Bloc
         sources = sources_block(answer, link_template) if is_llm(answer) else None
         if sources:
             blocks.append(sources)
-    notes = [n for n in (escape(answer.notice) if answer.notice else "", _scope_line(answer)) if n]
+    notice = escape(answer.notice) if answer.notice and not reason else ""
+    notes = [n for n in (notice, _scope_line(answer)) if n]
     if answer.unverified:
         notes.append(
             f"{len(answer.unverified)} quote(s) the model wrote were not verbatim and were removed"

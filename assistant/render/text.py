@@ -16,7 +16,7 @@ def escape(text: str) -> str:
 def answer_text(answer: Answer) -> str:
     """The answer as plain text: the LLM's prose (if any), the quotes, then the sources."""
     if answer.abstained and not is_llm(answer):
-        return ABSTAIN
+        return escape(answer.notice) if answer.notice and not answer.fallback else ABSTAIN
     lines = [answer.text.strip(), ""] if is_llm(answer) else []
     for q in answer.quotes:
         who = f"{escape(q.speaker)}, " if q.speaker else ""

@@ -1,0 +1,134 @@
+"""Quote selection by what the question asks for (issue 11): answer-type and focus features on
+real sentences, the asked party's own statements, no filler, and saying why nothing is shown."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from assistant.answer.extractive import analyse
+from assistant.answer.features import agreement, answer_items
+from assistant.render.markdown import answer_markdown
+from assistant.render.text import answer_text
+
+SEED_ANALYSTS = (
+    "Analysts point to the need for verifiable ceasefires, troop redeployments, humanitarian "
+    "corridors, and guarantees that address security concerns on Ukrainian soil."
+)
+
+
+def _items(question: str, text: str):  # type: ignore[no-untyped-def]
+    q = analyse(question)
+    words = frozenset(w.lower().strip("?") for w in question.split())
+    return answer_items(q.wants, words, q.tokens, text)
+
+
+def test_how_many_wants_a_number_beside_the_questions_words() -> None:
+    q = "How many people were killed in the Buffalo supermarket shooting?"
+    assert analyse(q).wants == "number"
+    beside = _items(q, "Police said 10 people were killed at the supermarket on Saturday.")
+    assert beside.found == ("10",) and beside.near == 1.0
+    far = _items(
+        q,
+        "The supermarket, which opened in 2003 and employs 120 local residents across three "
+        "shifts, reopened after the shooting that killed people.",
+    )
+    assert "2003" in far.found and "120" in far.found
+    assert 0.0 < far.near < 1.0  # numbers here, but not next to "killed"/"people"
+    assert _items(q, "The shooting shocked the city and its people.").found == ()
+
+
+def test_when_wants_dates_and_who_wants_names_the_question_does_not_say() -> None:
+    when = _items("When did Netflix announce the new season?", "Netflix announced it on Sunday.")
+    assert when.found == ("Sunday",)
+    who = _items("Who won the French Open?", "Rafael Nadal won the French Open for a 14th time.")
+    assert who.found == ("Rafael", "Nadal")  # "French", "Open" are the question's own words
+    where = _items("Where did the storm hit?", SEED_ANALYSTS)
+    assert where.found == ("Ukrainian",)
+
+
+def test_the_asked_party_is_the_subject_even_in_lower_case() -> None:
+    assert analyse("What did the analysts say?").party == frozenset({"analyst"})
+    assert analyse("What did Ann Lee say?").party_name == "Ann Lee"
+    assert analyse("What does Washington demand of Moscow?").party == frozenset({"washington"})
+
+
+def test_agreement_counts_other_articles_reporting_the_same_item() -> None:
+    got = agreement([("a", ("10", "Buffalo")), ("b", ("10",)), ("c", ("10",)), ("d", ("Erie",))])
+    assert got[0] == (1.0, ("10",), frozenset({"b", "c"}))
+    assert got[1] == (1.0, ("10",), frozenset({"a", "c"}))
+    assert got[3] == (0.0, (), frozenset())
+
+
+def test_what_did_the_analysts_say_answers_with_the_analysts(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What did the analysts say?")
+    assert not ans.abstained
+    assert [q.speaker for q in ans.quotes] == ["Analysts"]  # nobody else's words as filler
+    assert ans.quotes[0].text.startswith(SEED_ANALYSTS)
+    text = seeded.article(ans.quotes[0].ref.article_id).text
+    assert text[ans.quotes[0].start : ans.quotes[0].end] == ans.quotes[0].text
+
+
+def test_what_washington_demands_includes_kirbys_condition(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What does Washington demand of Moscow?")
+    assert not ans.abstained
+    kirby = [q for q in ans.quotes if "Putin would need to demonstrate" in q.text]
+    assert kirby and kirby[0].speaker.endswith("John Kirby")
+    assert all(q.speaker and q.speaker.endswith("John Kirby") for q in ans.quotes)
+
+
+def test_a_person_the_sources_never_quote_gets_no_filler(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What did Ann Lee say?")
+    assert ans.abstained and ans.quotes == ()
+    assert ans.notice == "The sources don't quote Ann Lee."
+    assert answer_text(ans) == "The sources don't quote Ann Lee."
+    assert answer_markdown(ans).startswith("**The sources don't quote Ann Lee.**")
+
+
+def test_filters_that_exclude_everything_say_so(seeded) -> None:  # type: ignore[no-untyped-def]
+    ans = seeded.ask("What did Kirby say?", sources=["CNN"])
+    assert ans.abstained and ans.passages == ()
+    assert ans.notice == "No articles match the filters: source CNN."
+    late = seeded.ask("What did Kirby say?", since=date(2100, 1, 1), sources=["DEA News"])
+    assert late.notice == (
+        "No articles match the filters: source DEA News; published on or after 2100-01-01."
+    )
+    assert answer_text(late) == late.notice
+    assert seeded.ask("What did Kirby say?", sources=["DEA News"]).notice == ""
+
+
+def test_llm_mode_without_an_llm_says_so(seeded) -> None:  # type: ignore[no-untyped-def]
+    assert seeded.settings.llm_provider == "none"
+    ans = seeded.ask("What did Klimov say about the American stance?", mode="llm")
+    assert ans.fallback and ans.quotes
+    assert ans.notice.startswith("No LLM is configured")
+    assert answer_markdown(ans).startswith("_No LLM is configured")
+    plain = seeded.ask("What did Klimov say about the American stance?")
+    assert not plain.fallback and plain.notice == ""
+
+
+def test_each_quote_says_why_it_was_chosen(seeded) -> None:  # type: ignore[no-untyped-def]
+    body = seeded.ask("What did Klimov say about the American stance?").to_json()
+    first = body["quotes"][0]
+    assert first["speaker"] == "Andrey Klimov"
+    why = first["why"]
+    assert why["answer_type"] == "position"
+    assert set(why["matched_words"]) == {"klimov", "american"}
+    assert why["outlets_agreeing"] == []  # one article in the seed corpus
+
+
+def test_web_source_rows_of_one_article_show_what_differs(seeded) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from assistant.render.html import answer_html
+    from assistant.webview import passages_html
+
+    ans = seeded.ask("What does Washington demand of Moscow?")
+    assert len(ans.quotes) == 3 and len({q.ref.article_id for q in ans.quotes}) == 1
+    page = answer_html(ans, 0)
+    rows = re.findall(r'<ol class="answer-sources">(.*?)</ol>', page)[0].split("</li>")[:-1]
+    assert len(rows) == 3 and len(set(rows)) == 3
+    for row, q in zip(rows, ans.quotes, strict=True):
+        opening = " ".join(q.text.split()[:4])
+        assert f'<span class="source-opening">“{opening}' in row
+    # the passage list is not numbered like the citations [1]-[3]
+    assert '<ul class="passage-list">' in passages_html(ans, 0)
