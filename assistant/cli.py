@@ -320,20 +320,38 @@ def brief(
     source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md (the terminal), html (a whole page) or json.")
+    ] = "md",
+    save: Annotated[
+        str | None, typer.Option(help="Remember this briefing as NAME (for --since-last).")
+    ] = None,
+    since_last: Annotated[
+        str | None, typer.Option(help="Only articles new since the briefing saved as NAME.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    """A briefing: bottom line, each actor's positions, where they disagree, timeline and
+    sources, every line a verbatim cited quote."""
+    from assistant.render.html import briefing_page
     from assistant.render.markdown import briefing_json, briefing_markdown
 
+    fmt = "json" if as_json else fmt
+    if fmt not in ("md", "html", "json"):
+        raise typer.BadParameter(f"{fmt!r}: use md, html or json", param_hint="--format")
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
         since=_date(since, "--since"),
         until=_date(until, "--until"),
         sources=tuple(source or ()),
+        since_last=since_last,
+        save=save,
     )
-    if as_json:
+    if fmt == "json":
         sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "html":
+        sys.stdout.write(briefing_page(b))
     else:
         out.print(Markdown(briefing_markdown(b)))
 

@@ -1,38 +1,241 @@
+"""Briefings on the real seed article and on small dated collections: structure, attribution,
+no duplicates, deltas, formats, the API over real HTTP."""
+
 from __future__ import annotations
 
+import itertools
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
 import pytest
 
-from assistant.render.markdown import briefing_markdown
+from assistant.answer.verify import verify_quote
+from assistant.errors import QuestionError
+from assistant.render.html import briefing_page
+from assistant.render.markdown import briefing_json, briefing_markdown
+from assistant.render.text import briefing_text
+from assistant.types import Briefing, Quote
+
+TOPIC = "talks between Russia and the United States"
+CONDITION = "provided there is a demonstrated intent to bring the war to a close"
 
 
-def test_briefing_on_seed(seeded) -> None:  # type: ignore[no-untyped-def]
-    b = seeded.brief("talks between Russia and the United States")
-    assert 3 <= len(b.key_points) <= 5
+def items(b: Briefing) -> list[Quote]:
+    """Every distinct item once (disagreements and timeline may point back by number)."""
+    return b.quotes()
+
+
+@pytest.fixture(scope="module")
+def seed_brief(seeded: Any) -> Briefing:
+    return seeded.brief(TOPIC)
+
+
+def test_seed_positions_are_separate_and_correctly_attributed(
+    seeded: Any, seed_brief: Briefing
+) -> None:
+    b = seed_brief
     parties = {p.party: p for p in b.positions}
     assert {"United States", "Russia"} <= set(parties)
-    assert all("Kirby" in (q.speaker or "") for q in parties["United States"].quotes)
-    assert any(q.speaker == "Officials from the Russian side" for q in parties["Russia"].quotes)
-    article = seeded.article(b.key_points[0].ref.article_id).text
-    for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
-        assert article[q.start : q.end] == q.text
-    # the same quote keeps one citation number wherever it appears
-    numbers = {(q.start, q.citation) for q in [*b.key_points,
-                                               *(q for p in b.positions for q in p.quotes)]}
-    assert len({s for s, _ in numbers}) == len(numbers)
-    assert briefing_markdown(b).startswith("## Briefing: talks between Russia and the United States")
-    assert "### Positions" in briefing_markdown(b) and "**Russia**" in briefing_markdown(b)
+    us, ru = parties["United States"].quotes, parties["Russia"].quotes
+    assert us and all(
+        q.speaker == "White House Strategic Communications Coordinator John Kirby" for q in us
+    )
+    # the Kremlin, Russian officials (and Klimov, a Federation Council member) merge into Russia
+    assert {q.speaker for q in ru} >= {"the Kremlin leadership", "Officials from the Russian side"}
+    assert not {q.speaker for q in us} & {q.speaker for q in ru}
+    kremlin = [q for q in ru if CONDITION in q.text]
+    assert len(kremlin) == 1 and kremlin[0].speaker == "the Kremlin leadership"
+    assert kremlin[0].text.startswith("In a separate public message")
+    # positions are what actors say, never the reporter's narration
+    assert all(q.speaker for p in b.positions for q in p.quotes)
+
+
+def test_seed_items_are_verbatim_and_never_repeat(seeded: Any, seed_brief: Briefing) -> None:
+    b = seed_brief
+    listed = items(b)
+    assert 3 <= len(b.key_points) <= 5
+    text = seeded.article(listed[0].ref.article_id).text
+    for q in listed:
+        assert text[q.start : q.end] == q.text
+        assert verify_quote(q, text)
+    # no span overlaps another, no sentence is contained in another, one number per quote
+    spans = sorted((q.start, q.end) for q in listed)
+    assert all(a[1] <= b_[0] for a, b_ in itertools.pairwise(spans))
+    norm = [" ".join(q.text.split()) for q in listed]
+    assert not any(x in y for i, x in enumerate(norm) for j, y in enumerate(norm) if i != j)
+    assert sorted(q.citation for q in listed) == list(range(1, len(listed) + 1))
+    # each disagreement pairs two different actors' listed positions
+    actor = {q.citation: p.party for p in b.positions for q in p.quotes}
+    for x, y in b.disagreements:
+        assert actor[x.citation] != actor[y.citation]
+
+
+def test_seed_narration_is_marked_as_the_articles_words(seed_brief: Briefing) -> None:
+    md = briefing_markdown(seed_brief)
+    assert md.startswith(f"## Briefing: {TOPIC}\n\n### Bottom line\n\n")
+    for q in seed_brief.key_points:
+        line = next(x for x in md.splitlines() if x.startswith(f"- “{' '.join(q.text.split())}”"))
+        who = q.speaker if q.speaker else "*DEA News (the article's words)*"
+        assert line.endswith(f" — {who} [{q.citation}]")
+    assert any(q.speaker is None for q in seed_brief.key_points)
+    assert "\n**Russia**\n" in md and "\n**United States**\n" in md
+    assert "### Sources" in md
+
+
+def test_json_has_the_issue_shape(seed_brief: Briefing) -> None:
+    data = briefing_json(seed_brief)
+    assert list(data)[:4] == ["topic", "whats_new", "sections", "sources"]
+    assert data["topic"] == TOPIC and data["whats_new"] is None
+    titles = [s["title"] for s in data["sections"]]
+    assert titles[0] == "Bottom line" and "Russia" in titles and "United States" in titles
+    russia = next(s for s in data["sections"] if s.get("actor") == "Russia")
+    assert any(
+        CONDITION in i["text"] and i["speaker"] == "the Kremlin leadership" for i in russia["items"]
+    )
+    keys = {
+        "text",
+        "speaker",
+        "article_id",
+        "source",
+        "published",
+        "url",
+        "start",
+        "end",
+        "citation",
+    }
+    assert all(keys <= set(i) for s in data["sections"] for i in s["items"])
+    [src] = data["sources"]
+    assert src["source"] == "DEA News"
+    assert src["citations"] == list(range(1, len(items(seed_brief)) + 1))
 
 
 @pytest.mark.parametrize("topic", ["football transfer market", "weather forecast for the weekend"])
-def test_briefing_on_a_topic_the_articles_do_not_cover(seeded, topic: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_topic_the_articles_do_not_cover(seeded: Any, topic: str) -> None:
     """No filter: the seed article is retrieved, and the relevance cut-off turns it away."""
     b = seeded.brief(topic)
     assert b.passages and {p.ref.source for p in b.passages} == {"DEA News"}
-    assert b.key_points == () and b.positions == ()
+    assert b.key_points == () and b.positions == () and b.disagreements == ()
     assert briefing_markdown(b) == f"## Briefing: {topic}\n\nThe sources don't cover this topic."
+    assert briefing_text(b).endswith("The sources don't cover this topic.")
 
 
-def test_briefing_on_a_narrow_topic_keeps_only_close_points(seeded) -> None:  # type: ignore[no-untyped-def]
-    b = seeded.brief("Kirby")
-    assert 1 <= len(b.key_points) < 5
-    assert any("Kirby" in (q.speaker or "") for q in b.key_points)
+@pytest.mark.parametrize("topic", ["", "   "])
+def test_an_empty_topic_is_refused(seeded: Any, topic: str) -> None:
+    with pytest.raises(QuestionError, match="the question is empty"):
+        seeded.brief(topic)
+
+
+# ------------------------------------------------------------------ dated collections
+DAY1 = {
+    "title": "Moscow sets terms for arms talks",
+    "source": "Harbor Wire",
+    "published": "2024-05-01",
+    "text": "Russian Foreign Minister Sergei Lavrov said Moscow is ready to resume arms control "
+    "talks with Washington if Western sanctions are eased first. Lavrov added that any new "
+    "treaty must cover American missiles stationed in Europe.",
+}
+DAY3 = {
+    "title": "Washington rejects sanctions relief before arms talks",
+    "source": "Capital Post",
+    "published": "2024-05-03",
+    "text": "US Secretary of State Antony Blinken said the United States will not ease sanctions "
+    "on Russia before arms control talks begin. Blinken warned that Moscow must first return "
+    "to the inspections required by the New START treaty.",
+}
+ARMS = "arms control talks between Russia and the United States"
+
+
+def _jsonl(path: Path, *rows: dict[str, str]) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+def test_since_keeps_only_later_articles(fresh: Any, tmp_path: Path) -> None:
+    fresh.ingest([_jsonl(tmp_path / "both.jsonl", DAY1, DAY3)])
+    both = fresh.brief(ARMS)
+    assert {q.ref.source for q in items(both)} == {"Harbor Wire", "Capital Post"}
+    later = fresh.brief(ARMS, since=date(2024, 5, 2))
+    assert items(later) and {q.ref.source for q in items(later)} == {"Capital Post"}
+    assert later.delta == "since 2024-05-02"
+    assert briefing_markdown(later).startswith(
+        f"## Briefing: {ARMS}\n\n_What's new since 2024-05-02._"
+    )
+    assert all(q.ref.published == date(2024, 5, 3) for q in items(later))
+
+
+def test_since_last_shows_only_what_came_after_the_saved_briefing(
+    fresh: Any, tmp_path: Path
+) -> None:
+    fresh.ingest([_jsonl(tmp_path / "day1.jsonl", DAY1)])
+    first = fresh.brief(ARMS, save="morning")
+    assert {q.ref.source for q in items(first)} == {"Harbor Wire"}
+    saved = json.loads((fresh.settings.data_dir / "briefings" / "morning.json").read_text())
+    assert saved["topic"] == ARMS and len(saved["articles"]) == 1
+    # nothing ingested since: nothing new, said plainly
+    none = fresh.brief(ARMS, since_last="morning")
+    assert items(none) == []
+    assert briefing_markdown(none).endswith(
+        "_What's new since the briefing 'morning' of "
+        f"{saved['saved_at'][:16].replace('T', ' ')} UTC._"
+        "\n\nNothing new on this topic."
+    )
+    fresh.ingest([_jsonl(tmp_path / "day3.jsonl", DAY3)])
+    delta = fresh.brief(ARMS, since_last="morning")
+    assert items(delta) and {q.ref.source for q in items(delta)} == {"Capital Post"}
+    assert any("Blinken" in (q.speaker or "") for q in items(delta))
+    # and the full briefing now spans two days: a dated timeline, oldest first
+    full = fresh.brief(ARMS)
+    days = [q.ref.published for q in full.timeline]
+    assert days and days == sorted(days) and set(days) <= {date(2024, 5, 1), date(2024, 5, 3)}
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [("nope", "no saved briefing named 'nope'"), ("../etc", "bad briefing name '../etc'")],
+)
+def test_since_last_errors_are_clear(seeded: Any, name: str, match: str) -> None:
+    with pytest.raises(QuestionError, match=match):
+        seeded.brief(TOPIC, since_last=name)
+
+
+XSS = {
+    "title": "Talks <b>stall</b>",
+    "source": "Harbor <i>Wire</i>",
+    "published": "2024-05-02",
+    "text": "Russian Foreign Minister Sergei Lavrov said arms control talks with Washington "
+    "<script>alert(1)</script> cannot resume until sanctions are eased. Lavrov added that "
+    "Moscow is ready to negotiate a new arms treaty with the United States.",
+}
+
+
+def test_html_escapes_article_text(fresh: Any, tmp_path: Path) -> None:
+    fresh.ingest([_jsonl(tmp_path / "xss.jsonl", XSS)])
+    b = fresh.brief(ARMS)
+    assert any("<script>" in q.text for q in items(b))
+    page = briefing_page(b)
+    assert page.startswith("<!doctype html>") and "@media print" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>stall</b>" not in page and "<i>Wire</i>" not in page
+    assert "<title>Briefing: arms control talks" in page
+
+
+def test_api_brief_over_real_http(seeded: Any) -> None:
+    from assistant.web import build_app
+    from tests.test_api import serve_in_thread
+
+    with serve_in_thread(build_app(seeded)) as url, httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post("/api/brief", json={"topic": TOPIC})
+        assert r.status_code == 200, r.text
+        assert r.json()["sections"] == briefing_json(seeded.brief(TOPIC))["sections"]
+        page = c.post("/api/brief", json={"topic": TOPIC, "format": "html"})
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<h3>Positions</h3>" in page.text and CONDITION in page.text
+        md = c.post("/api/brief", json={"topic": TOPIC, "format": "md"})
+        assert md.text == briefing_markdown(seeded.brief(TOPIC))
+        bad = c.post("/api/brief", json={"topic": " "})
+        assert bad.status_code == 400 and "the question is empty" in bad.json()["error"]
+        extra = c.post("/api/brief", json={"topic": TOPIC, "format": "pdf"})
+        assert extra.status_code == 422
