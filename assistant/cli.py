@@ -390,8 +390,13 @@ def chat() -> None:
 def eval_cmd(
     benchmark: Annotated[
         str,
-        typer.Argument(help="rtqa, attribution (PolNeAR format), or 'custom' for your own set."),
+        typer.Argument(
+            help="rtqa, attribution (PolNeAR format), summhay (briefings), or 'custom'."
+        ),
     ],
+    haystack: Annotated[
+        Path | None, typer.Option(help="summhay: a haystack file (summhay/newsN.json).")
+    ] = None,
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (its own store).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
     output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
@@ -409,6 +414,9 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Run a benchmark and print its metrics (see docs/evaluation.md)."""
+    if benchmark == "summhay":
+        _summhay(haystack, as_json)
+        return
     if benchmark == "attribution":
         from assistant import eval_attribution
 
@@ -442,6 +450,42 @@ def eval_cmd(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     _print_metrics(metrics, as_json)
+
+
+def _summhay(haystack: Path | None, as_json: bool) -> None:
+    """Briefings over a SummHay haystack, scored with the calibrated offline judge."""
+    import tempfile
+
+    from assistant import eval_summhay
+    from assistant.evaluate import eval_settings
+    from assistant.service import Assistant
+
+    if haystack is None:
+        raise AssistantError("pass --haystack FILE (e.g. ../shared/bench/summhay/news1.json)")
+    data = eval_summhay.load(haystack)
+    a = Assistant(eval_settings(Settings(), haystack))
+    with tempfile.TemporaryDirectory() as tmp:  # the documents as articles, ids kept
+        docs = eval_summhay.documents_jsonl(data, Path(tmp) / f"{haystack.stem}.jsonl")
+        ingesting, on_ingest = ingest_progress(None)
+        with ingesting:
+            a.ingest([str(docs)], progress=on_ingest)
+    result = eval_summhay.run(haystack, lambda q: a.brief(q), a.embedder.embed)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    table = Table("system", "coverage", "citation F1", "joint", "stored-judge coverage")
+    b = result["briefing"]
+    table.add_row(
+        "this briefing", f"{b['coverage']:.1f}", f"{b['citation_f1']:.1f}", f"{b['joint']:.1f}", ""
+    )
+    for name, row in result["references"].items():
+        table.add_row(name, f"{row['coverage']:.1f}", "", "", f"{row['stored_coverage']:.1f}")
+    out.print(table)
+    err.print(
+        f"judge: FULL >= {result['judge']['full']}, PARTIAL >= {result['judge']['partial']}; "
+        f"agreement with the stored LLM judge {result['judge_agreement']}% on "
+        f"{result['judged_pairs']} labels"
+    )
 
 
 def _print_metrics(metrics: dict[str, Any], as_json: bool) -> None:
