@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.answer import extractive
 from assistant.attribution import short_name, sides_of
-from assistant.types import Briefing, Filters, Passage, Position, Quote
+from assistant.types import ArticleRef, Briefing, Filters, Passage, Position, Quote
 
 __all__ = ["Briefing", "Position", "actor_of", "build_briefing"]
 
@@ -39,6 +39,7 @@ class Limits:
     """How much a briefing holds, and how close to the topic an item must be (cosine)."""
 
     bottom_line: int = 5
+    details: int = 8
     parties: int = 6
     per_party: int = 3
     timeline: int = 8
@@ -47,6 +48,7 @@ class Limits:
     near_duplicate: float = 0.9  # cosine above which two spans say the same thing
     redundant: float = 0.8  # bottom-line points this close to one another are redundant
     disagree: float = 0.45  # two actors' positions this close are on the same point
+    corroborate: float = 0.75  # another article's sentence this close reports the same
 
 
 def build_briefing(
@@ -72,6 +74,7 @@ def build_briefing(
     cands.sort(key=lambda c: -c.score)
     vecs = embed([c.text for c in cands]) if cands else np.zeros((0, 1))
     keep = _distinct(cands, vecs, lim.near_duplicate)
+    every, every_vecs = cands, vecs
     cands, vecs = [cands[i] for i in keep], vecs[keep]
     actors = {i: actor_of(c, texts) for i, c in enumerate(cands) if c.speaker}
     used: set[int] = set()
@@ -114,6 +117,16 @@ def build_briefing(
         chosen = [(a, [i for i in idx if i not in points]) for a, idx in chosen]
         chosen = [(a, idx) for a, idx in chosen if idx]
     used.update(points)
+    # more detail: further points, each relevant and unlike every point already listed
+    details: list[int] = []
+    listed = [*points, *(i for _, idx in chosen for i in idx)]
+    for i in central:
+        if len(details) >= lim.details:
+            break
+        if i not in used and all(float(vecs[i] @ vecs[j]) < lim.redundant for j in listed):
+            details.append(i)
+            listed.append(i)
+    used.update(details)
 
     # timeline: each day's best development, when the articles span several days; a day
     # whose best sentence is already listed above points back to it (no sentence twice)
@@ -137,19 +150,25 @@ def build_briefing(
     def quote(i: int) -> Quote:
         c = cands[i]
         numbering.setdefault(i, len(numbering) + 1)
+        also = _corroborating(c, vecs[i], every, every_vecs, lim.corroborate)
         return Quote(
-            c.text, c.ref, c.start, c.end, c.speaker, c.score, numbering[i], c.also_in, c.evidence
+            c.text, c.ref, c.start, c.end, c.speaker, c.score, numbering[i], also, c.evidence
         )
 
     key_points = tuple(quote(i) for i in sorted(points, key=lambda i: -cands[i].score))
     positions = tuple(Position(a, tuple(quote(i) for i in idx)) for a, idx in chosen)
+    more = tuple(quote(i) for i in details)
     dated = tuple(
         quote(i) for i in sorted(timeline, key=lambda i: cands[i].ref.published or date.min)
     )
     pairs = tuple((quote(a), quote(b)) for a, b in disagree)
     if not key_points:
         positions, dated, pairs = (), (), ()
-    return Briefing(topic, key_points, positions, tuple(passages), filters, pairs, dated, delta)
+    if not key_points:
+        more = ()
+    return Briefing(
+        topic, key_points, positions, tuple(passages), filters, pairs, dated, delta, more
+    )
 
 
 def _weight(c: extractive.Candidate) -> float:
@@ -209,6 +228,23 @@ def _distinct(cands: list[extractive.Candidate], vecs: np.ndarray, near: float) 
             continue
         keep.append(i)
     return keep
+
+
+def _corroborating(
+    c: extractive.Candidate,
+    vec: np.ndarray,
+    every: list[extractive.Candidate],
+    vecs: np.ndarray,
+    threshold: float,
+) -> tuple[ArticleRef, ...]:
+    """The other articles (syndicated copies first) that report what ``c`` says."""
+    refs = {r.article_id: r for r in c.also_in}
+    if len(every):
+        for j in np.flatnonzero(vecs @ vec >= threshold):
+            r = every[int(j)].ref
+            if r.article_id != c.ref.article_id:
+                refs.setdefault(r.article_id, r)
+    return tuple(refs.values())
 
 
 def _disagreements(

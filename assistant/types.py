@@ -234,12 +234,14 @@ class Briefing:
     disagreements: tuple[tuple[Quote, Quote], ...] = ()
     timeline: tuple[Quote, ...] = ()
     delta: str = ""
+    details: tuple[Quote, ...] = ()  # further points after the positions ("More detail")
 
     def quotes(self) -> list[Quote]:
         """Every distinct quote once, in citation order."""
         seen: dict[int, Quote] = {}
         for q in [*self.key_points, *(q for p in self.positions for q in p.quotes),
-                  *self.timeline, *(q for pair in self.disagreements for q in pair)]:
+                  *self.details, *self.timeline,
+                  *(q for pair in self.disagreements for q in pair)]:
             seen.setdefault(q.citation, q)
         return [seen[n] for n in sorted(seen)]
 
@@ -267,6 +269,9 @@ class Briefing:
         for p in self.positions:
             sections.append({"title": p.party, "actor": p.party,
                              "items": [q.to_json() for q in p.quotes]})
+        if self.details:
+            sections.append({"title": "More detail",
+                             "items": [q.to_json() for q in self.details]})
         if self.disagreements:
             sections.append({"title": "Where they disagree",
                              "items": [q.to_json() for pair in self.disagreements for q in pair],

@@ -239,3 +239,19 @@ def test_api_brief_over_real_http(seeded: Any) -> None:
         assert bad.status_code == 400 and "the question is empty" in bad.json()["error"]
         extra = c.post("/api/brief", json={"topic": TOPIC, "format": "pdf"})
         assert extra.status_code == 422
+
+
+def test_a_syndicated_copy_is_shown_once_and_credited(fresh: Any, tmp_path: Path) -> None:
+    copy = {**DAY1, "source": "Wire Reprints", "title": "Lavrov: sanctions first"}
+    copy["text"] = "Reprinted. " + DAY1["text"]
+    fresh.ingest([_jsonl(tmp_path / "copies.jsonl", DAY1, copy)])
+    b = fresh.brief(ARMS)
+    listed = items(b)
+    norm = [" ".join(q.text.split()) for q in listed]
+    assert len(norm) == len(set(norm))
+    lavrov = [q for q in listed if "ready to resume arms control talks" in q.text]
+    assert len(lavrov) == 1
+    assert {r.source for r in lavrov[0].also_in} | {lavrov[0].ref.source} == {
+        "Harbor Wire", "Wire Reprints"
+    }  # fmt: skip
+    assert "(also reported in 1 other article(s))" in briefing_markdown(b)

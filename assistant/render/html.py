@@ -165,6 +165,8 @@ def briefing_html(b: Briefing) -> str:
         parts.append("<h3>Positions</h3>")
         for p in b.positions:
             parts.append(f"<h4>{escape(p.party)}</h4><ul>{''.join(map(item, p.quotes))}</ul>")
+    if b.details:
+        parts.append(f"<h3>More detail</h3><ul>{''.join(map(item, b.details))}</ul>")
     if b.disagreements:
         actor = {q.citation: p.party for p in b.positions for q in p.quotes}
         rows = "".join(
@@ -174,7 +176,10 @@ def briefing_html(b: Briefing) -> str:
         )
         parts.append(f"<h3>Where they disagree</h3><ul>{rows}</ul>")
     if b.timeline:
-        above = {q.citation for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]}
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
         parts.append("<h3>Timeline</h3><ul>")
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"

@@ -88,6 +88,9 @@ def briefing_markdown(b: Briefing) -> str:
         for p in b.positions:
             lines += ["", f"**{escape(p.party)}**", ""]
             lines += [_item(q) for q in p.quotes]
+    if b.details:
+        lines += ["", "### More detail", ""]
+        lines += [_item(q) for q in b.details]
     if b.disagreements:
         lines += ["", "### Where they disagree", ""]
         actor = {q.citation: p.party for p in b.positions for q in p.quotes}
@@ -97,7 +100,10 @@ def briefing_markdown(b: Briefing) -> str:
                 f"**{escape(actor.get(y.citation, ''))}** [{y.citation}] on the same point"
             )
     if b.timeline:
-        above = {q.citation for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]}
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
         lines += ["", "### Timeline", ""]
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"
@@ -108,7 +114,10 @@ def briefing_markdown(b: Briefing) -> str:
     lines += ["", "### Sources", ""]
     for q in b.quotes():
         link = f" <{q.ref.url}>" if q.ref.url else ""
-        lines.append(f"- [{q.citation}] {escape(cite(q.ref))}{link}, {characters(q.start, q.end)}")
+        extra = f" (also reported in {len(q.also_in)} other article(s))" if q.also_in else ""
+        lines.append(
+            f"- [{q.citation}] {escape(cite(q.ref))}{link}, {characters(q.start, q.end)}{extra}"
+        )
     return "\n".join(lines)
 
 

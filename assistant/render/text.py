@@ -42,6 +42,8 @@ def briefing_text(b: Briefing) -> str:
     lines = [*head, "", "Bottom line"] + [_item(q) for q in b.key_points]
     for p in b.positions:
         lines += ["", escape(p.party)] + [_item(q) for q in p.quotes]
+    if b.details:
+        lines += ["", "More detail"] + [_item(q) for q in b.details]
     if b.disagreements:
         actor = {q.citation: p.party for p in b.positions for q in p.quotes}
         lines += ["", "Where they disagree"]
@@ -51,7 +53,10 @@ def briefing_text(b: Briefing) -> str:
             for x, y in b.disagreements
         ]
     if b.timeline:
-        above = {q.citation for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]}
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
         lines += ["", "Timeline"]
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"
