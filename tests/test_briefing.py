@@ -255,3 +255,24 @@ def test_a_syndicated_copy_is_shown_once_and_credited(fresh: Any, tmp_path: Path
         "Harbor Wire", "Wire Reprints"
     }  # fmt: skip
     assert "(also reported in 1 other article(s))" in briefing_markdown(b)
+
+
+def test_cli_brief_formats_save_and_since_last(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+    from tests.test_cli import run
+
+    data = tmp_path / "data"
+    run(data, "ingest", str(CORPUS))
+    out = json.loads(run(data, "brief", TOPIC, "--format", "json", "--save", "am").stdout)
+    assert out["topic"] == TOPIC and out["sections"][0]["title"] == "Bottom line"
+    russia = next(s for s in out["sections"] if s.get("actor") == "Russia")
+    assert any(CONDITION in i["text"] for i in russia["items"])
+    assert (data / "briefings" / "am.json").exists()
+    page = run(data, "brief", TOPIC, "--format", "html").stdout
+    assert page.startswith("<!doctype html>") and "<h4>Russia</h4>" in page
+    delta = run(data, "brief", TOPIC, "--since-last", "am").stdout
+    assert "What's new since the briefing 'am'" in delta and "Nothing new on this topic." in delta
+    bad = run(data, "brief", TOPIC, "--format", "pdf", check=False)
+    assert bad.returncode != 0 and "use md, html or json" in bad.stderr
+    missing = run(data, "brief", TOPIC, "--since-last", "never", check=False)
+    assert missing.returncode != 0 and "no saved briefing named 'never'" in missing.stderr
