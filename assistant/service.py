@@ -17,6 +17,7 @@ from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
+from assistant.briefing_llm import with_llm_summary
 from assistant.cache import LRU
 from assistant.conversation import condense
 from assistant.dates import date_filter
@@ -344,6 +345,7 @@ class Assistant:
         top: int = 20,
         since_last: str | None = None,
         save: str | None = None,
+        mode: str | None = None,
     ) -> Briefing:
         """Bottom line, each actor's positions, disagreements and timeline on a topic, every
         line a verified quote. ``since_last`` leaves out the articles a saved briefing saw;
@@ -366,6 +368,8 @@ class Assistant:
         for q in b.quotes():
             if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction
                 raise AssertionError(f"unverifiable quote in briefing: {q.text!r}")
+        if self._use_llm(mode):
+            b = with_llm_summary(b, texts, self.speakers, self._chat())
         if save:
             ids = [a.ref.article_id for a in self.store.list_articles()]
             saved_briefings.save(self.settings.data_dir, save, b, ids)

@@ -235,6 +235,14 @@ class Briefing:
     timeline: tuple[Quote, ...] = ()
     delta: str = ""
     details: tuple[Quote, ...] = ()  # further points after the positions ("More detail")
+    # with an LLM: its summary, verified; [n] in it names summary_sources' passage n
+    summary: str = ""
+    summary_sources: tuple[tuple[int, Passage], ...] = ()
+    summary_quotes: tuple[Quote, ...] = ()
+    unverified: tuple[str, ...] = ()
+    mode: str = "extractive"
+    notice: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
 
     def quotes(self) -> list[Quote]:
         """Every distinct quote once, in citation order."""
@@ -278,12 +286,22 @@ class Briefing:
                              "pairs": [[a.citation, b.citation] for a, b in self.disagreements]})
         if self.timeline:
             sections.append({"title": "Timeline", "items": [q.to_json() for q in self.timeline]})
-        return {
+        out: dict[str, Any] = {
             "topic": self.topic,
             "whats_new": self.delta or None,
             "sections": sections,
             "sources": self.sources(),
+            "mode": self.mode,
         }
+        if self.mode == "llm" or self.notice:
+            out["summary"] = self.summary
+            out["summary_sources"] = [
+                {**p.to_json(), "number": n} for n, p in self.summary_sources
+            ]
+            out["summary_quotes"] = [q.to_json() for q in self.summary_quotes]
+            out["unverified"] = list(self.unverified)
+            out["notice"] = self.notice
+        return out
 
 
 @dataclass(frozen=True)

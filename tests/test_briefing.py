@@ -276,3 +276,43 @@ def test_cli_brief_formats_save_and_since_last(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "use md, html or json" in bad.stderr
     missing = run(data, "brief", TOPIC, "--since-last", "never", check=False)
     assert missing.returncode != 0 and "no saved briefing named 'never'" in missing.stderr
+
+
+def test_llm_summary_from_the_same_evidence_with_every_quote_checked(seeded: Any, fake: Any) -> None:
+    from tests.fake_llm import Reply, sources_on_wire, system_message, with_llm, user_message
+
+    from assistant.prompts import prompt
+
+    kremlin = "the Kremlin leadership suggested readiness to negotiate with Kyiv"
+
+    def reply(body: dict[str, Any]) -> Reply:
+        wire = sources_on_wire(body)
+        n = next(k for k, text in wire.items() if kremlin in text)
+        return Reply(
+            f'Moscow signals openness: "{kremlin}" [{n}]. Washington "will never talk" [{n}].'
+        )
+
+    fake.script = reply
+    b = with_llm(seeded, fake).brief(TOPIC)
+    assert b.mode == "llm" and b.notice == ""
+    assert [q.text for q in b.summary_quotes] == [kremlin]
+    assert b.unverified == ("will never talk",)
+    (req,) = fake.requests
+    count = len(sources_on_wire(req["body"]))
+    assert count == min(8, len(b.passages))  # the briefing's own retrieved passages
+    assert system_message(req["body"]) == prompt("briefing", count=str(count))[0]
+    assert f"Topic: {TOPIC}" in user_message(req["body"])
+    n = b.summary_sources[0][0]
+    md = briefing_markdown(b)
+    assert f"“{kremlin}” [S{n}]" in md and "will never talk" not in md
+    assert "### Bottom line" in md  # the extractive sections stay
+    data = briefing_json(b)
+    assert data["mode"] == "llm" and data["unverified"] == ["will never talk"]
+    assert data["summary_quotes"][0]["text"] == kremlin
+
+    fake.reset()
+    fake.script = lambda body: Reply("Talks are stalled, everyone says so.")
+    plain = with_llm(seeded, fake).brief(TOPIC)
+    assert plain.mode == "extractive" and plain.summary == ""
+    assert plain.notice == "the LLM summary cited no source; showing quotes only"
+    assert "_the LLM summary cited no source; showing quotes only._" in briefing_markdown(plain)

@@ -160,6 +160,22 @@ def briefing_html(b: Briefing) -> str:
             f'<a class="cite" href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
         )
 
+    if b.notice:
+        head += f'<p class="note">{escape(b.notice)}.</p>'
+    if b.summary:
+        paras = "".join(
+            "<p>" + _CITE.sub(r"[S\1]", escape(x)) + "</p>"
+            for x in b.summary.split("\n")
+            if x.strip()
+        )
+        rows = "".join(
+            f"<li>[S{n}] {escape(cite(p.ref, placeholders=True))}</li>"
+            for n, p in b.summary_sources
+        )
+        head += (
+            '<h3>Summary</h3><p class="note">Written by the LLM; every quote checked against '
+            f'its source.</p><div class="llm-text">{paras}</div><ul>{rows}</ul>'
+        )
     parts = [head, "<h3>Bottom line</h3><ul>", *map(item, b.key_points), "</ul>"]
     if b.positions:
         parts.append("<h3>Positions</h3>")

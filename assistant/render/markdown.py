@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.render.cite import answer_sources, characters, cite, is_llm
@@ -81,6 +82,15 @@ def briefing_markdown(b: Briefing) -> str:
         head += ["", f"_What's new {escape(b.delta)}._"]
     if not b.key_points:
         return "\n".join(head) + "\n\n" + (NOTHING_NEW if b.delta else NOT_COVERED)
+    if b.notice:
+        head += ["", f"_{escape(b.notice)}._"]
+    if b.summary:
+        head += ["", "### Summary (written by the LLM; every quote checked against its source)", ""]
+        head.append(escape(re.sub(r"\[(\d+)\]", r"[S\1]", b.summary), flat=False))
+        head.append("")
+        for n, src in b.summary_sources:
+            where = characters(src.chunk.start, src.chunk.end)
+            head.append(f"- [S{n}] {escape(cite(src.ref))}, {where}")
     lines = [*head, "", "### Bottom line", ""]
     lines += [_item(q) for q in b.key_points]
     if b.positions:
