@@ -279,9 +279,8 @@ def test_cli_brief_formats_save_and_since_last(tmp_path: Path) -> None:
 
 
 def test_llm_summary_from_the_same_evidence_with_every_quote_checked(seeded: Any, fake: Any) -> None:
-    from tests.fake_llm import Reply, sources_on_wire, system_message, with_llm, user_message
-
     from assistant.prompts import prompt
+    from tests.fake_llm import Reply, sources_on_wire, system_message, user_message, with_llm
 
     kremlin = "the Kremlin leadership suggested readiness to negotiate with Kyiv"
 
