@@ -358,6 +358,25 @@ def brief(
 
 @app.command()
 @handle_errors
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS/Atom feed URLs to follow.")],
+    every: Annotated[str, typer.Option(help="How often to poll each feed: 30s, 15m, 2h.")] = "15m",
+    once: Annotated[bool, typer.Option(help="Poll each feed once and exit.")] = False,
+) -> None:
+    """Follow feeds: poll on a schedule (conditional GET, backoff on errors), ingest each new
+    entry once. Pair with `brief --since-last NAME` for a morning delta."""
+    from assistant.watch import Watcher, parse_every
+
+    w = Watcher(_assistant(), feeds, parse_every(every))
+
+    def show(r: Any) -> None:
+        err.print(plain(f"{r.url}: {r.status} ({r.message})", "red" if r.status == "error" else ""))
+
+    w.run(rounds=1 if once else None, report=show)
+
+
+@app.command()
+@handle_errors
 def chat() -> None:
     """An interactive conversation in the terminal (follow-ups understood; Ctrl-D to quit)."""
     from assistant.render.markdown import answer_markdown

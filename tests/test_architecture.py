@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "service": 3,
     # 4: front ends and what sits on the facade
     "cli": 4, "web": 4, "webview": 4, "api": 4, "uploads": 4, "evaluate": 4,
-    "langchain_retriever": 4, "eval_attribution": 4, "eval_summhay": 4, "slack": 4, "slackbot": 4, "slackdraft": 4, "__main__": 4,
+    "langchain_retriever": 4, "eval_attribution": 4, "eval_summhay": 4, "watch": 4, "slack": 4, "slackbot": 4, "slackdraft": 4, "__main__": 4,
 }  # fmt: skip
 SDKS = {  # a third-party SDK lives in exactly one module
     "chromadb": {"assistant.store"},
