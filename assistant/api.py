@@ -83,6 +83,9 @@ class BriefRequest(BaseModel):
     sources: list[Text] = Field(default_factory=list, description="Only these outlets.")
     since_last: Text | None = Field(None, description="Only what is new since this saved one.")
     save: Text | None = Field(None, description="Save this briefing under this name.")
+    mode: Literal["extractive", "llm"] | None = Field(
+        None, description="Default: an LLM summary too when an LLM is configured."
+    )
     format: Literal["json", "md", "html"] = Field(
         "json", description="json (sections), md or html (a whole page) in the response."
     )
@@ -406,6 +409,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             sources=tuple(body.sources),
             since_last=body.since_last,
             save=body.save,
+            mode=body.mode,
         )
         if body.format == "html":
             return HTMLResponse(briefing_page(b))

@@ -329,6 +329,9 @@ def brief(
     since_last: Annotated[
         str | None, typer.Option(help="Only articles new since the briefing saved as NAME.")
     ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="extractive, or llm (a verified LLM summary on top).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """A briefing: bottom line, each actor's positions, where they disagree, timeline and
@@ -339,6 +342,8 @@ def brief(
     fmt = "json" if as_json else fmt
     if fmt not in ("md", "html", "json"):
         raise typer.BadParameter(f"{fmt!r}: use md, html or json", param_hint="--format")
+    if mode not in (None, "extractive", "llm"):
+        raise typer.BadParameter(f"{mode!r}: use extractive or llm", param_hint="--mode")
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
@@ -347,6 +352,7 @@ def brief(
         sources=tuple(source or ()),
         since_last=since_last,
         save=save,
+        mode=mode,
     )
     if fmt == "json":
         sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
