@@ -332,6 +332,9 @@ def brief(
     mode: Annotated[
         str | None, typer.Option(help="extractive, or llm (a verified LLM summary on top).")
     ] = None,
+    post_slack: Annotated[
+        str | None, typer.Option(help="Also post it to this Slack channel (SLACK_BOT_TOKEN).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """A briefing: bottom line, each actor's positions, where they disagree, timeline and
@@ -354,6 +357,14 @@ def brief(
         save=save,
         mode=mode,
     )
+    if post_slack:
+        from assistant.render.slack import briefing_messages
+        from assistant.slack import post_messages
+
+        positions = [(p.party, p.quotes) for p in b.positions]
+        msgs = briefing_messages(b.topic, b.key_points, positions, "cli", feedback=False)
+        post_messages(post_slack, msgs)
+        err.print(plain(f"posted the briefing to {post_slack} ({len(msgs)} message(s))", "dim"))
     if fmt == "json":
         sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
     elif fmt == "html":

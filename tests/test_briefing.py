@@ -315,3 +315,40 @@ def test_llm_summary_from_the_same_evidence_with_every_quote_checked(seeded: Any
     assert plain.mode == "extractive" and plain.summary == ""
     assert plain.notice == "the LLM summary cited no source; showing quotes only"
     assert "_the LLM summary cited no source; showing quotes only._" in briefing_markdown(plain)
+
+
+def test_cli_posts_the_briefing_to_slack(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import CORPUS, ROOT, free_port
+    from tests.slack_fake import BOT_TOKEN, start_fake
+    from tests.test_cli import run
+
+    fake, server = start_fake(free_port())
+    try:
+        data = tmp_path / "data"
+        run(data, "ingest", str(CORPUS))
+        env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "SLACK_BOT_TOKEN": BOT_TOKEN,
+               "SLACK_API_URL": fake.api_url}  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "brief", TOPIC, "--post-slack", "C0NEWS"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        posts = fake.of("chat.postMessage")
+        assert posts and {c.args["channel"] for c in posts} == {"C0NEWS"}
+        assert all(c.token == BOT_TOKEN for c in posts)
+        wire = json.dumps([c.args for c in posts], ensure_ascii=False)
+        assert "Briefing: talks between Russia and the United States" in wire
+        assert "provided there is a demonstrated intent to bring the war to a close" in wire
+        assert "posted the briefing to C0NEWS" in proc.stderr
+        env["SLACK_BOT_TOKEN"] = "xoxb-wrong"
+        bad = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "brief", TOPIC, "--post-slack", "C0NEWS"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert bad.returncode != 0 and "Slack refused the post to C0NEWS: invalid_auth" in bad.stderr
+    finally:
+        server.shutdown()
