@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -68,6 +68,26 @@ class AskRequest(BaseModel):
     top: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
     mode: Literal["extractive", "llm"] | None = Field(
         None, description="Default: llm when an LLM is configured, else extractive."
+    )
+
+
+class BriefRequest(BaseModel):
+    """A briefing request: a topic with optional filters and a saved-briefing delta."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topic: Text = Field(description="What the briefing is about, in English.")
+    as_of: date | None = Field(None, description="Ignore articles published after this day.")
+    since: date | None = Field(None, description="Only articles published on or after.")
+    until: date | None = Field(None, description="Only articles published on or before.")
+    sources: list[Text] = Field(default_factory=list, description="Only these outlets.")
+    since_last: Text | None = Field(None, description="Only what is new since this saved one.")
+    save: Text | None = Field(None, description="Save this briefing under this name.")
+    mode: Literal["extractive", "llm"] | None = Field(
+        None, description="Default: an LLM summary too when an LLM is configured."
+    )
+    format: Literal["json", "md", "html"] = Field(
+        "json", description="json (sections), md or html (a whole page) in the response."
     )
 
 
@@ -369,6 +389,33 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             mode=body.mode,
         )
         return JSONResponse(answer_json(answer))
+
+    @app.post(
+        "/api/brief",
+        tags=["ask"],
+        dependencies=guard,
+        responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    )
+    def brief(body: BriefRequest) -> Response:
+        """A briefing (same JSON as `brief --format json`; md or html on request)."""
+        from assistant.render.html import briefing_page
+        from assistant.render.markdown import briefing_json, briefing_markdown
+
+        b = assistant.brief(
+            body.topic,
+            as_of=body.as_of,
+            since=body.since,
+            until=body.until,
+            sources=tuple(body.sources),
+            since_last=body.since_last,
+            save=body.save,
+            mode=body.mode,
+        )
+        if body.format == "html":
+            return HTMLResponse(briefing_page(b))
+        if body.format == "md":
+            return PlainTextResponse(briefing_markdown(b), media_type="text/markdown")
+        return JSONResponse(briefing_json(b))
 
     @app.get("/api/sources", tags=["library"], dependencies=guard)
     def sources() -> list[SourceOut]:

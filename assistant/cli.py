@@ -320,22 +320,76 @@ def brief(
     source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md (the terminal), html (a whole page) or json.")
+    ] = "md",
+    save: Annotated[
+        str | None, typer.Option(help="Remember this briefing as NAME (for --since-last).")
+    ] = None,
+    since_last: Annotated[
+        str | None, typer.Option(help="Only articles new since the briefing saved as NAME.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="extractive, or llm (a verified LLM summary on top).")
+    ] = None,
+    post_slack: Annotated[
+        str | None, typer.Option(help="Also post it to this Slack channel (SLACK_BOT_TOKEN).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """A briefing: key points and each party's positions on a topic, all cited quotes."""
+    """A briefing: bottom line, each actor's positions, where they disagree, timeline and
+    sources, every line a verbatim cited quote."""
+    from assistant.render.html import briefing_page
     from assistant.render.markdown import briefing_json, briefing_markdown
 
+    fmt = "json" if as_json else fmt
+    if fmt not in ("md", "html", "json"):
+        raise typer.BadParameter(f"{fmt!r}: use md, html or json", param_hint="--format")
+    if mode not in (None, "extractive", "llm"):
+        raise typer.BadParameter(f"{mode!r}: use extractive or llm", param_hint="--mode")
     b = _assistant().brief(
         topic,
         as_of=_date(as_of, "--as-of"),
         since=_date(since, "--since"),
         until=_date(until, "--until"),
         sources=tuple(source or ()),
+        since_last=since_last,
+        save=save,
+        mode=mode,
     )
-    if as_json:
+    if post_slack:
+        from assistant.render.slack import briefing_messages
+        from assistant.slack import post_messages
+
+        positions = [(p.party, p.quotes) for p in b.positions]
+        msgs = briefing_messages(b.topic, b.key_points, positions, "cli", feedback=False)
+        post_messages(post_slack, msgs)
+        err.print(plain(f"posted the briefing to {post_slack} ({len(msgs)} message(s))", "dim"))
+    if fmt == "json":
         sys.stdout.write(json.dumps(briefing_json(b), ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "html":
+        sys.stdout.write(briefing_page(b))
     else:
         out.print(Markdown(briefing_markdown(b)))
+
+
+@app.command()
+@handle_errors
+def watch(
+    feeds: Annotated[list[str], typer.Argument(help="RSS/Atom feed URLs to follow.")],
+    every: Annotated[str, typer.Option(help="How often to poll each feed: 30s, 15m, 2h.")] = "15m",
+    once: Annotated[bool, typer.Option(help="Poll each feed once and exit.")] = False,
+) -> None:
+    """Follow feeds: poll on a schedule (conditional GET, backoff on errors), ingest each new
+    entry once. Pair with `brief --since-last NAME` for a morning delta."""
+    from assistant.watch import Watcher, parse_every
+
+    w = Watcher(_assistant(), feeds, parse_every(every))
+
+    def show(r: Any) -> None:
+        err.print(plain(f"{r.url}: {r.status} ({r.message})", "red" if r.status == "error" else ""))
+
+    w.run(rounds=1 if once else None, report=show)
 
 
 @app.command()
@@ -372,8 +426,13 @@ def chat() -> None:
 def eval_cmd(
     benchmark: Annotated[
         str,
-        typer.Argument(help="rtqa, attribution (PolNeAR format), or 'custom' for your own set."),
+        typer.Argument(
+            help="rtqa, attribution (PolNeAR format), summhay (briefings), or 'custom'."
+        ),
     ],
+    haystack: Annotated[
+        Path | None, typer.Option(help="summhay: a haystack file (summhay/newsN.json).")
+    ] = None,
     corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (its own store).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
     output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
@@ -391,6 +450,9 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Run a benchmark and print its metrics (see docs/evaluation.md)."""
+    if benchmark == "summhay":
+        _summhay(haystack, as_json)
+        return
     if benchmark == "attribution":
         from assistant import eval_attribution
 
@@ -424,6 +486,42 @@ def eval_cmd(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     _print_metrics(metrics, as_json)
+
+
+def _summhay(haystack: Path | None, as_json: bool) -> None:
+    """Briefings over a SummHay haystack, scored with the calibrated offline judge."""
+    import tempfile
+
+    from assistant import eval_summhay
+    from assistant.evaluate import eval_settings
+    from assistant.service import Assistant
+
+    if haystack is None:
+        raise AssistantError("pass --haystack FILE (e.g. ../shared/bench/summhay/news1.json)")
+    data = eval_summhay.load(haystack)
+    a = Assistant(eval_settings(Settings(), haystack))
+    with tempfile.TemporaryDirectory() as tmp:  # the documents as articles, ids kept
+        docs = eval_summhay.documents_jsonl(data, Path(tmp) / f"{haystack.stem}.jsonl")
+        ingesting, on_ingest = ingest_progress(None)
+        with ingesting:
+            a.ingest([str(docs)], progress=on_ingest)
+    result = eval_summhay.run(haystack, lambda q: a.brief(q), a.embedder.embed)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    table = Table("system", "coverage", "citation F1", "joint", "stored-judge coverage")
+    b = result["briefing"]
+    table.add_row(
+        "this briefing", f"{b['coverage']:.1f}", f"{b['citation_f1']:.1f}", f"{b['joint']:.1f}", ""
+    )
+    for name, row in result["references"].items():
+        table.add_row(name, f"{row['coverage']:.1f}", "", "", f"{row['stored_coverage']:.1f}")
+    out.print(table)
+    err.print(
+        f"judge: FULL >= {result['judge']['full']}, PARTIAL >= {result['judge']['partial']}; "
+        f"agreement with the stored LLM judge {result['judge_agreement']}% on "
+        f"{result['judged_pairs']} labels"
+    )
 
 
 def _print_metrics(metrics: dict[str, Any], as_json: bool) -> None:

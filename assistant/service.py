@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from assistant import saved_briefings
 from assistant.answer import extractive
 from assistant.answer.base import Answerer, AnswerRequest, ChatModel
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
@@ -19,6 +20,7 @@ from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
+from assistant.briefing_llm import with_llm_summary
 from assistant.cache import LRU
 from assistant.conversation import condense
 from assistant.dates import date_filter
@@ -364,19 +366,36 @@ class Assistant:
         until: date | None = None,
         sources: Sequence[str] = (),
         top: int = 20,
+        since_last: str | None = None,
+        save: str | None = None,
+        mode: str | None = None,
     ) -> Briefing:
-        """Key points and each party's positions on a topic, every line a verified quote."""
+        """Bottom line, each actor's positions, disagreements and timeline on a topic, every
+        line a verified quote. ``since_last`` leaves out the articles a saved briefing saw;
+        ``save`` records this one under the data directory for a later ``since_last``."""
         topic = self._check_question(topic)
         self._check_store()
         query, filters = self._scope(topic, as_of, since, until, sources)
-        passages = self.retrieve(query, filters, top, ref_date=as_of)
+        delta = f"since {since.isoformat()}" if since else ""
+        seen: frozenset[str] = frozenset()
+        if since_last:
+            record = saved_briefings.load(self.settings.data_dir, since_last)
+            seen, delta = record.articles, record.describe()
+        passages = self.retrieve(query, filters, top * 3 if seen else top, ref_date=as_of)
+        passages = [p for p in passages if p.ref.article_id not in seen][:top]
         texts = self.texts([p.ref.article_id for p in passages])
         b = build_briefing(
-            topic, passages, texts, self.embedder.embed_cached, self.speakers, filters
+            topic, passages, texts, self.embedder.embed_cached, self.speakers, filters,
+            delta=delta,
         )
-        for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
+        for q in b.quotes():
             if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction
                 raise AssertionError(f"unverifiable quote in briefing: {q.text!r}")
+        if self._use_llm(mode):
+            b = with_llm_summary(b, texts, self.speakers, self._chat())
+        if save:
+            ids = [a.ref.article_id for a in self.store.list_articles()]
+            saved_briefings.save(self.settings.data_dir, save, b, ids)
         return b
 
     def _check_store(self) -> None:

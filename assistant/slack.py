@@ -297,3 +297,31 @@ def _check_port(host: str, port: int) -> None:
         raise ConfigError(
             f"cannot serve on {host}:{port} ({e.strerror}); pick another --port"
         ) from None
+
+
+def post_messages(channel: str, messages: list[dict[str, Any]]) -> list[str]:
+    """Post messages to a channel with the bot's token (``SLACK_BOT_TOKEN``, and
+    ``SLACK_API_URL`` if set): ``assistant brief ... --post-slack CHANNEL``. Returns the ts."""
+    env = os.environ
+    token = env.get("SLACK_BOT_TOKEN", "")
+    if not token:
+        raise ConfigError(
+            "--post-slack needs SLACK_BOT_TOKEN in the environment; see docs/slack.md"
+        )
+    api = env.get("SLACK_API_URL") or DEFAULT_API_URL
+    if not re.match(r"https?://", api):
+        raise ConfigError(f"SLACK_API_URL must start with http:// or https://, not {api!r}")
+    _bolt()  # slack_sdk comes with the slack extra
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    client = WebClient(token=token, base_url=api if api.endswith("/") else api + "/", timeout=30)
+    out = []
+    try:
+        for msg in messages:
+            out.append(str(client.chat_postMessage(channel=channel, **msg).get("ts", "")))
+    except SlackApiError as e:
+        raise ConfigError(
+            f"Slack refused the post to {channel}: {e.response.get('error', 'unknown error')}"
+        ) from e
+    return out

@@ -222,23 +222,90 @@ class Position:
 
 @dataclass(frozen=True)
 class Briefing:
-    """A cited summary of a topic: key points and each party's positions, all quotes."""
+    """A cited summary of a topic: the bottom line, each actor's positions, where they
+    disagree and a timeline, every item a verbatim quote.
+
+    ``key_points`` is the bottom line; ``disagreements`` pairs quotes that also stand under
+    their actors' positions (same citation numbers); ``delta`` says what the briefing is new
+    relative to ("since 2024-05-01", "since the briefing 'x' of ...") or is empty.
+    """
 
     topic: str
     key_points: tuple[Quote, ...]
     positions: tuple[Position, ...]
     passages: tuple[Passage, ...]
     filters: Filters
+    disagreements: tuple[tuple[Quote, Quote], ...] = ()
+    timeline: tuple[Quote, ...] = ()
+    delta: str = ""
+    details: tuple[Quote, ...] = ()  # further points after the positions ("More detail")
+    # with an LLM: its summary, verified; [n] in it names summary_sources' passage n
+    summary: str = ""
+    summary_sources: tuple[tuple[int, Passage], ...] = ()
+    summary_quotes: tuple[Quote, ...] = ()
+    unverified: tuple[str, ...] = ()
+    mode: str = "extractive"
+    notice: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+
+    def quotes(self) -> list[Quote]:
+        """Every distinct quote once, in citation order."""
+        seen: dict[int, Quote] = {}
+        for q in [*self.key_points, *(q for p in self.positions for q in p.quotes),
+                  *self.details, *self.timeline,
+                  *(q for pair in self.disagreements for q in pair)]:
+            seen.setdefault(q.citation, q)
+        return [seen[n] for n in sorted(seen)]
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The cited articles, each once, with the citation numbers that point to it."""
+        rows: dict[str, dict[str, Any]] = {}
+        for q in self.quotes():
+            r = q.ref
+            row = rows.setdefault(r.article_id, {
+                "article_id": r.article_id,
+                "title": r.title,
+                "source": r.source,
+                "published": r.published.isoformat() if r.published else None,
+                "url": r.url,
+                "citations": [],
+            })
+            row["citations"].append(q.citation)
+        return list(rows.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        sections: list[dict[str, Any]] = []
+        if self.key_points:
+            sections.append({"title": "Bottom line",
+                             "items": [q.to_json() for q in self.key_points]})
+        for p in self.positions:
+            sections.append({"title": p.party, "actor": p.party,
+                             "items": [q.to_json() for q in p.quotes]})
+        if self.details:
+            sections.append({"title": "More detail",
+                             "items": [q.to_json() for q in self.details]})
+        if self.disagreements:
+            sections.append({"title": "Where they disagree",
+                             "items": [q.to_json() for pair in self.disagreements for q in pair],
+                             "pairs": [[a.citation, b.citation] for a, b in self.disagreements]})
+        if self.timeline:
+            sections.append({"title": "Timeline", "items": [q.to_json() for q in self.timeline]})
+        out: dict[str, Any] = {
             "topic": self.topic,
-            "key_points": [q.to_json() for q in self.key_points],
-            "positions": [
-                {"party": p.party, "quotes": [q.to_json() for q in p.quotes]}
-                for p in self.positions
-            ],
+            "whats_new": self.delta or None,
+            "sections": sections,
+            "sources": self.sources(),
+            "mode": self.mode,
         }
+        if self.mode == "llm" or self.notice:
+            out["summary"] = self.summary
+            out["summary_sources"] = [
+                {**p.to_json(), "number": n} for n, p in self.summary_sources
+            ]
+            out["summary_quotes"] = [q.to_json() for q in self.summary_quotes]
+            out["unverified"] = list(self.unverified)
+            out["notice"] = self.notice
+        return out
 
 
 @dataclass(frozen=True)

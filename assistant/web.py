@@ -271,7 +271,61 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
             add_articles, [files, url], [status, outlets, header, files], api_visibility="private"
         )
         demo.load(refresh, None, [header, outlets], api_visibility="private")
+        _briefing_tab(assistant)
     return demo
+
+
+def _briefing_tab(assistant: Assistant) -> None:
+    """The Briefing tab: a topic (with dates and a saved-briefing delta) in, the briefing
+    out as HTML, with the whole page and its JSON to download."""
+    import json
+    import tempfile
+
+    from assistant.render.html import briefing_html, briefing_page
+    from assistant.render.markdown import briefing_json
+
+    def make(topic: str, since: Any, until: Any, since_last: str, save: str) -> tuple[Any, ...]:
+        try:
+            b = assistant.brief(
+                topic or "",
+                since=parse_day(since, "Published since"),
+                until=parse_day(until, "Published until"),
+                since_last=(since_last or "").strip() or None,
+                save=(save or "").strip() or None,
+            )
+        except AssistantError as e:
+            return error_html(str(e)), gr.update(visible=False), gr.update(visible=False)
+        folder = Path(tempfile.mkdtemp(prefix="briefing-"))
+        page, data = folder / "briefing.html", folder / "briefing.json"
+        page.write_text(briefing_page(b), encoding="utf-8")
+        data.write_text(json.dumps(briefing_json(b), ensure_ascii=False, indent=1), "utf-8")
+        return (
+            briefing_html(b),
+            gr.update(value=str(page), visible=True),
+            gr.update(value=str(data), visible=True),
+        )
+
+    with gr.Tab("Briefing", elem_id="briefing-tab"):
+        with gr.Row():
+            topic = gr.Textbox(
+                show_label=False,
+                scale=6,
+                elem_id="brief-topic",
+                placeholder="A topic, e.g. talks between Russia and the United States",
+            )
+            go = gr.Button("Brief me", variant="primary", scale=1, elem_id="brief-go")
+        with gr.Accordion("Dates and deltas", open=False), gr.Row():
+            since = gr.DateTime(label="Published since", include_time=False, type="string")
+            until = gr.DateTime(label="Published until", include_time=False, type="string")
+            since_last = gr.Textbox(label="Only what is new since the saved briefing")
+            save = gr.Textbox(label="Save this briefing as")
+        out = gr.HTML("", elem_id="brief-out", js_on_load=None)
+        with gr.Row():
+            page = gr.DownloadButton("Download HTML", visible=False, elem_id="brief-html")
+            data = gr.DownloadButton("Download JSON", visible=False, elem_id="brief-json")
+        inputs = [topic, since, until, since_last, save]
+        go.click(make, inputs, [out, page, data], api_visibility="private")
+        topic.submit(make, inputs, [out, page, data], api_visibility="private")
 
 
 def _keep(box: dict[str, Any]) -> Any:

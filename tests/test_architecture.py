@@ -22,13 +22,14 @@ LAYERS: dict[str, int] = {
     # 2: the parts
     "sources": 2, "text": 2, "embed": 2, "store": 2, "lexical": 2, "retrieve": 2,
     "attribution": 2, "dates": 2, "conversation": 2, "prompts": 2, "ingest": 2,
-    "briefing": 2, "answer": 2, "render": 2, "sides": 2, "speech_lexicon": 2,
+    "briefing": 2, "briefing_llm": 2, "saved_briefings": 2, "answer": 2, "render": 2, "sides": 2,
+    "speech_lexicon": 2,
     "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2, "formats": 2,
     # 3: the facade that wires the parts
     "service": 3,
     # 4: front ends and what sits on the facade
     "cli": 4, "web": 4, "webview": 4, "api": 4, "uploads": 4, "evaluate": 4,
-    "langchain_retriever": 4, "eval_attribution": 4, "slack": 4, "slackbot": 4, "slackdraft": 4, "__main__": 4,
+    "langchain_retriever": 4, "eval_attribution": 4, "eval_summhay": 4, "watch": 4, "slack": 4, "slackbot": 4, "slackdraft": 4, "__main__": 4,
 }  # fmt: skip
 SDKS = {  # a third-party SDK lives in exactly one module
     "chromadb": {"assistant.store"},

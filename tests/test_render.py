@@ -104,15 +104,19 @@ def test_briefing_in_three_formats() -> None:
     assert md.splitlines()[:5] == [
         "## Briefing: talks &lt;script&gt;alert(1)&lt;/script&gt;",
         "",
-        "### Key points",
+        "### Bottom line",
         "",
         "- “Putin must show he is serious” — John Kirby [1]",
     ]
     assert "**Russia**\n\n- “talks&lt;/b&gt; favour Washington” — Andrey Klimov [2]" in md
-    assert md.endswith(f"- [2] Talks stall — DEA News, 2022-06-16, characters {r.start}–{r.end}")
+    assert md.endswith(
+        f"- [2] Talks stall — DEA News, 2022-06-16 <https://x.test/a1>, characters {r.start}–{r.end}"
+    )
     page = html.briefing_html(b)
     assert "<script>" not in page and "<h4>Russia</h4>" in page
-    assert text.briefing_text(b).splitlines()[-1] == "[2] Talks stall — DEA News, 2022-06-16"
+    assert text.briefing_text(b).splitlines()[-1] == (
+        "[2] Talks stall — DEA News, 2022-06-16 https://x.test/a1"
+    )
     empty = Briefing("football", (), (), (), Filters())
     assert markdown.briefing_markdown(empty).endswith("The sources don't cover this topic.")
 

@@ -358,3 +358,26 @@ def test_sigterm_stops_a_running_upload_ingest(tmp_path: Path) -> None:
     assert 0 < len(stored) < 2000  # it stopped before reading everything
     assert all(s.n_chunks >= 1 for s in stored)
     assert a.store.chunk_count() == sum(s.n_chunks for s in stored)
+
+
+def test_briefing_tab_shows_positions_and_downloads_the_page(page: Any) -> None:
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#brief-topic textarea").fill("talks between Russia and the United States")
+    page.locator("#brief-go").click()
+    out = page.locator("#brief-out .briefing")
+    out.wait_for()
+    assert [h.inner_text() for h in out.locator("h3").all()][:2] == ["Bottom line", "Positions"]
+    russia = out.locator("h4", has_text="Russia").locator("xpath=following-sibling::ul[1]")
+    assert "provided there is a demonstrated intent to bring the war to a close" in words(
+        russia.inner_text()
+    )
+    assert "(the article’s words)" in out.locator("ul").first.inner_text()
+    with page.expect_download() as got:
+        page.locator("#brief-html").click()
+    html_page = Path(got.value.path()).read_text(encoding="utf-8")
+    assert html_page.startswith("<!doctype html>") and "<h4>Russia</h4>" in html_page
+    shoot(page, "briefing.png")
+    page.locator("#brief-topic textarea").fill(" ")
+    page.locator("#brief-go").click()
+    page.locator("#brief-out .error").wait_for()
+    assert "the question is empty" in page.locator("#brief-out").inner_text()

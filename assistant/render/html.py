@@ -153,29 +153,96 @@ def error_html(message: str) -> str:
 
 # --------------------------------------------------------------------------- briefings
 def briefing_html(b: Briefing) -> str:
-    """A briefing as one HTML block: key points, positions by party, numbered sources."""
+    """A briefing as one HTML block: bottom line, positions by actor, where they disagree,
+    timeline and numbered sources; the reporter's narration marked as the article's words."""
+    head = f'<div class="briefing"><h2>Briefing: {escape(b.topic)}</h2>'
+    if b.delta:
+        head += f'<p class="delta">What’s new {escape(b.delta)}.</p>'
     if not b.key_points:
         return (
-            f'<div class="briefing"><h2>Briefing: {escape(b.topic)}</h2>'
-            "<p>The sources don’t cover this topic.</p></div>"
+            head
+            + f"<p>{'Nothing new on this topic.' if b.delta else 'The sources don’t cover this topic.'}</p></div>"
         )
 
-    def item(q: Quote, who: str | None) -> str:
-        by = f" — {escape(who)}" if who else ""
-        return f"<li>“{escape(' '.join(q.text.split()))}”{by} [{q.citation}]</li>"
+    def item(q: Quote, prefix: str = "") -> str:
+        if q.speaker:
+            who = f'<span class="who">{escape(q.speaker)}</span>'
+        else:
+            outlet = escape(q.ref.source or q.ref.title or "the article")
+            who = f'<span class="who narration">{outlet} (the article’s words)</span>'
+        return (
+            f"<li>{prefix}“{escape(' '.join(q.text.split()))}” — {who} "
+            f'<a class="cite" href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
+        )
 
-    parts = [f'<div class="briefing"><h2>Briefing: {escape(b.topic)}</h2><h3>Key points</h3>']
-    parts.append("<ul>" + "".join(item(q, q.speaker) for q in b.key_points) + "</ul>")
+    if b.notice:
+        head += f'<p class="note">{escape(b.notice)}.</p>'
+    if b.summary:
+        paras = "".join(
+            "<p>" + _CITE.sub(r"[S\1]", escape(x)) + "</p>"
+            for x in b.summary.split("\n")
+            if x.strip()
+        )
+        rows = "".join(
+            f"<li>[S{n}] {escape(cite(p.ref, placeholders=True))}</li>"
+            for n, p in b.summary_sources
+        )
+        head += (
+            '<h3>Summary</h3><p class="note">Written by the LLM; every quote checked against '
+            f'its source.</p><div class="llm-text">{paras}</div><ul>{rows}</ul>'
+        )
+    parts = [head, "<h3>Bottom line</h3><ul>", *map(item, b.key_points), "</ul>"]
     if b.positions:
         parts.append("<h3>Positions</h3>")
         for p in b.positions:
-            parts.append(f"<h4>{escape(p.party)}</h4>")
-            parts.append("<ul>" + "".join(item(q, q.speaker) for q in p.quotes) + "</ul>")
-    seen: dict[int, Quote] = {}
-    for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
-        seen.setdefault(q.citation, q)
+            parts.append(f"<h4>{escape(p.party)}</h4><ul>{''.join(map(item, p.quotes))}</ul>")
+    if b.details:
+        parts.append(f"<h3>More detail</h3><ul>{''.join(map(item, b.details))}</ul>")
+    if b.disagreements:
+        actor = {q.citation: p.party for p in b.positions for q in p.quotes}
+        rows = "".join(
+            f"<li><b>{escape(actor.get(x.citation, ''))}</b> [{x.citation}] and "
+            f"<b>{escape(actor.get(y.citation, ''))}</b> [{y.citation}] on the same point</li>"
+            for x, y in b.disagreements
+        )
+        parts.append(f"<h3>Where they disagree</h3><ul>{rows}</ul>")
+    if b.timeline:
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
+        parts.append("<h3>Timeline</h3><ul>")
+        for q in b.timeline:
+            day = q.ref.published.isoformat() if q.ref.published else "undated"
+            if q.citation in above:  # listed above: point back to it, never repeat it
+                who = escape(q.speaker or q.ref.source)
+                parts.append(
+                    f'<li><b>{day}</b>: {who}, see <a class="cite" '
+                    f'href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
+                )
+            else:
+                parts.append(item(q, f"<b>{day}</b>: "))
+        parts.append("</ul>")
     rows = "".join(
-        f"<li>[{n}] {escape(cite(seen[n].ref, placeholders=True))}</li>" for n in sorted(seen)
+        f'<li id="brief-src-{q.citation}">[{q.citation}] '
+        f"{escape(cite(q.ref, placeholders=True))}"
+        + (
+            f' <a href="{escape(q.ref.url)}">{escape(q.ref.url)}</a>'
+            if _safe_url(q.ref.url)
+            else ""
+        )
+        + "</li>"
+        for q in b.quotes()
     )
     parts.append(f'<h3>Sources</h3><ol class="answer-sources">{rows}</ol></div>')
     return "".join(parts)
+
+
+def _safe_url(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+def briefing_page(b: Briefing) -> str:
+    """A briefing as a whole HTML document (``ui/briefing.html``), clean to read and print."""
+    raw = ui_file("briefing.html")
+    return Template(raw).substitute(title=escape(f"Briefing: {b.topic}"), body=briefing_html(b))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.render.cite import answer_sources, characters, cite, is_llm
@@ -80,29 +81,75 @@ def _llm_markdown(answer: Answer) -> str:
 
 
 def briefing_markdown(b: Briefing) -> str:
-    """The briefing as Markdown: key points, positions by party, then the sources."""
+    """The briefing as Markdown: bottom line, positions by actor, where they disagree,
+    timeline, then the sources. The reporter's own words are marked as the article's."""
+    head = [f"## Briefing: {escape(b.topic)}"]
+    if b.delta:
+        head += ["", f"_What's new {escape(b.delta)}._"]
     if not b.key_points:
-        return f"## Briefing: {escape(b.topic)}\n\nThe sources don't cover this topic."
-    lines = [f"## Briefing: {escape(b.topic)}", "", "### Key points", ""]
-    for q in b.key_points:
-        who = f" — {escape(q.speaker)}" if q.speaker else ""
-        lines.append(f"- “{escape(q.text)}”{who} [{q.citation}]")
+        return "\n".join(head) + "\n\n" + (NOTHING_NEW if b.delta else NOT_COVERED)
+    if b.notice:
+        head += ["", f"_{escape(b.notice)}._"]
+    if b.summary:
+        head += ["", "### Summary (written by the LLM; every quote checked against its source)", ""]
+        head.append(escape(re.sub(r"\[(\d+)\]", r"[S\1]", b.summary), flat=False))
+        head.append("")
+        for n, src in b.summary_sources:
+            where = characters(src.chunk.start, src.chunk.end)
+            head.append(f"- [S{n}] {escape(cite(src.ref))}, {where}")
+    lines = [*head, "", "### Bottom line", ""]
+    lines += [_item(q) for q in b.key_points]
     if b.positions:
-        lines += ["", "### Positions", ""]
+        lines += ["", "### Positions"]
         for p in b.positions:
-            lines.append(f"**{escape(p.party)}**")
-            lines.append("")
-            for q in p.quotes:
-                lines.append(f"- “{escape(q.text)}” — {escape(q.speaker or '')} [{q.citation}]")
-            lines.append("")
-    seen: dict[int, Quote] = {}
-    for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
-        seen.setdefault(q.citation, q)
+            lines += ["", f"**{escape(p.party)}**", ""]
+            lines += [_item(q) for q in p.quotes]
+    if b.details:
+        lines += ["", "### More detail", ""]
+        lines += [_item(q) for q in b.details]
+    if b.disagreements:
+        lines += ["", "### Where they disagree", ""]
+        actor = {q.citation: p.party for p in b.positions for q in p.quotes}
+        for x, y in b.disagreements:
+            lines.append(
+                f"- **{escape(actor.get(x.citation, ''))}** [{x.citation}] and "
+                f"**{escape(actor.get(y.citation, ''))}** [{y.citation}] on the same point"
+            )
+    if b.timeline:
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
+        lines += ["", "### Timeline", ""]
+        for q in b.timeline:
+            day = q.ref.published.isoformat() if q.ref.published else "undated"
+            if q.citation in above:  # listed above: point back to it, never repeat it
+                lines.append(f"- {day}: {escape(q.speaker or q.ref.source)}, see [{q.citation}]")
+            else:
+                lines.append(f"- {day}: {_item(q)[2:]}")
     lines += ["", "### Sources", ""]
-    for n in sorted(seen):
-        q = seen[n]
-        lines.append(f"- [{n}] {escape(cite(q.ref))}, {characters(q.start, q.end)}")
+    for q in b.quotes():
+        link = f" <{q.ref.url}>" if q.ref.url else ""
+        extra = f" (also reported in {len(q.also_in)} other article(s))" if q.also_in else ""
+        lines.append(
+            f"- [{q.citation}] {escape(cite(q.ref))}{link}, {characters(q.start, q.end)}{extra}"
+        )
     return "\n".join(lines)
+
+
+NOT_COVERED = "The sources don't cover this topic."
+NOTHING_NEW = "Nothing new on this topic."
+
+
+def _item(q: Quote) -> str:
+    """One briefing line: the quote, then who says it or that it is the article's narration."""
+    who = escape(q.speaker) if q.speaker else f"*{escape(narrator(q))}*"
+    return f"- “{escape(q.text)}” — {who} [{q.citation}]"
+
+
+def narrator(q: Quote) -> str:
+    """How the reporter's own narration is marked: 'DEA News (the article's words)'."""
+    return f"{q.ref.source or q.ref.title or 'the article'} (the article's words)"
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

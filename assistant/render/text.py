@@ -30,18 +30,51 @@ def answer_text(answer: Answer) -> str:
 
 def briefing_text(b: Briefing) -> str:
     """The briefing as plain text."""
+    head = [f"Briefing: {escape(b.topic)}"] + (
+        [f"What's new {escape(b.delta)}."] if b.delta else []
+    )
     if not b.key_points:
-        return f"Briefing: {escape(b.topic)}\n\nThe sources don't cover this topic."
-    lines = [f"Briefing: {escape(b.topic)}", "", "Key points"]
-    for q in b.key_points:
-        who = f" — {escape(q.speaker)}" if q.speaker else ""
-        lines.append(f"- “{escape(q.text)}”{who} [{q.citation}]")
+        return (
+            "\n".join(head)
+            + "\n\n"
+            + ("Nothing new on this topic." if b.delta else "The sources don't cover this topic.")
+        )
+    lines = [*head, "", "Bottom line"] + [_item(q) for q in b.key_points]
     for p in b.positions:
-        lines += ["", escape(p.party)]
-        lines += [f"- “{escape(q.text)}” [{q.citation}]" for q in p.quotes]
-    seen: dict[int, Quote] = {}
-    for q in [*b.key_points, *(q for p in b.positions for q in p.quotes)]:
-        seen.setdefault(q.citation, q)
+        lines += ["", escape(p.party)] + [_item(q) for q in p.quotes]
+    if b.details:
+        lines += ["", "More detail"] + [_item(q) for q in b.details]
+    if b.disagreements:
+        actor = {q.citation: p.party for p in b.positions for q in p.quotes}
+        lines += ["", "Where they disagree"]
+        lines += [
+            f"- {escape(actor.get(x.citation, ''))} [{x.citation}] and "
+            f"{escape(actor.get(y.citation, ''))} [{y.citation}] on the same point"
+            for x, y in b.disagreements
+        ]
+    if b.timeline:
+        above = {
+            q.citation
+            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
+        }
+        lines += ["", "Timeline"]
+        for q in b.timeline:
+            day = q.ref.published.isoformat() if q.ref.published else "undated"
+            if q.citation in above:  # listed above: point back to it, never repeat it
+                lines.append(f"- {day}: {escape(q.speaker or q.ref.source)}, see [{q.citation}]")
+            else:
+                lines.append(f"- {day}: {_item(q)[2:]}")
     lines += ["", "Sources"]
-    lines += [f"[{n}] {escape(cite(seen[n].ref, placeholders=True))}" for n in sorted(seen)]
+    for q in b.quotes():
+        url = f" {q.ref.url}" if q.ref.url else ""
+        lines.append(f"[{q.citation}] {escape(cite(q.ref, placeholders=True))}{url}")
     return "\n".join(lines)
+
+
+def _item(q: Quote) -> str:
+    who = (
+        escape(q.speaker)
+        if q.speaker
+        else f"{escape(q.ref.source or 'the article')} (the article's words)"
+    )
+    return f"- “{escape(q.text)}” — {who} [{q.citation}]"
