@@ -182,7 +182,7 @@ def test_briefing_messages_have_a_header_key_points_and_positions() -> None:
         "text": {"type": "plain_text", "text": "Briefing: talks & terms", "emoji": False},
     }
     assert [b.get("text", {}).get("text", "")[:14] for b in blocks[1:7]] == [
-        "*Key points*",
+        "*Bottom line*",
         "> “Point one.”",
         "",
         "*Positions*",

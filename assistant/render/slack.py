@@ -290,7 +290,7 @@ def briefing_messages(
     if not key_points:
         blocks.append(section(escape("The sources don't cover this topic.")))
     else:
-        blocks.append(section("*Key points*"))
+        blocks.append(section("*Bottom line*"))
         for q in key_points:
             blocks.extend(quote_blocks(q, link_template))
         if positions:
