@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -53,6 +53,18 @@ class LRU(Generic[K, V]):
         value = fn()
         self.put(key, value)
         return value
+
+    def split(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
+        """The cached values of ``keys`` (each once) and the keys not cached, in order."""
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for k in dict.fromkeys(keys):
+            v = self.get(k)
+            if v is None:
+                missing.append(k)
+            else:
+                found[k] = v
+        return found, missing
 
     def clear(self) -> None:
         """Drop every entry."""

@@ -112,14 +112,7 @@ class SentenceEmbedder:
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
         """Encode with a thread-safe LRU cache (questions and sentences seen again are free)."""
-        found: dict[str, np.ndarray] = {}
-        missing = []
-        for t in dict.fromkeys(texts):
-            v = self._cache.get(t)
-            if v is None:
-                missing.append(t)
-            else:
-                found[t] = v
+        found, missing = self._cache.split(texts)
         if missing:
             # short texts at question time: small length-sorted batches waste less on padding
             vecs = self.model.encode(

@@ -234,14 +234,7 @@ class Assistant:
 
     def texts(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Full article texts, cached (thread-safe)."""
-        out: dict[str, str] = {}
-        missing = []
-        for a in dict.fromkeys(article_ids):
-            text = self._texts.get(a)
-            if text is None:
-                missing.append(a)
-            else:
-                out[a] = text
+        out, missing = self._texts.split(article_ids)
         if missing:
             for a, text in self.store.get_texts(missing).items():
                 self._texts.put(a, text)

@@ -124,3 +124,12 @@ def test_eight_threads_ask_while_an_ingest_runs(fresh, tmp_path: Path) -> None: 
     ferry = fresh.ask("When will the new ferry terminal open to passengers?")
     assert ferry.quotes[0].ref.source == "Harbor Gazette"
     assert "Lopez" in (ferry.quotes[0].speaker or "")
+
+
+def test_split_returns_cached_values_and_missing_keys_once_in_order() -> None:
+    lru: LRU[str, int] = LRU(3)
+    lru.put("a", 1)
+    lru.put("c", 3)
+    found, missing = lru.split(["b", "a", "c", "b", "d"])
+    assert found == {"a": 1, "c": 3}
+    assert missing == ["b", "d"]

@@ -13,7 +13,6 @@ checked by :func:`check_reply`:
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
@@ -67,21 +66,6 @@ def defang(text: str) -> str:
     return _TAG.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
 
 
-def sources_block(sources: list[Source]) -> str:
-    """The sources as ``<source id="n" ...>text</source>`` blocks, metadata escaped."""
-    blocks = []
-    for s in sources:
-        attrs = {
-            "id": str(s.number),
-            "title": s.ref.title,
-            "outlet": s.ref.source or "unknown",
-            "published": s.ref.published.isoformat() if s.ref.published else "unknown",
-        }
-        if s.speakers:
-            attrs["speakers"] = "; ".join(s.speakers)
-        head = " ".join(f'{k}="{html.escape(defang(v), quote=True)}"' for k, v in attrs.items())
-        blocks.append(f"<source {head}>\n{defang(s.excerpt)}\n</source>")
-    return "\n\n".join(blocks)
 
 
 @dataclass
