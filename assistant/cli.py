@@ -437,7 +437,7 @@ def eval_cmd(
     questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
     output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
-    no_dates: Annotated[bool, typer.Option(help="Ignore question dates (no as-of).")] = False,
+    no_dates: Annotated[bool, typer.Option("--no-dates", help="Ignore question dates (no as-of).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
     data: Annotated[
         Path | None, typer.Option(help="attribution: articles with gold attributions (JSONL).")
