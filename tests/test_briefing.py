@@ -352,3 +352,15 @@ def test_cli_posts_the_briefing_to_slack(tmp_path: Path) -> None:
         assert bad.returncode != 0 and "Slack refused the post to C0NEWS: invalid_auth" in bad.stderr
     finally:
         server.shutdown()
+
+
+def test_seed_html_lists_the_one_article_once_with_every_citation(seed_brief: Briefing) -> None:
+    from assistant.render.html import briefing_html
+
+    html = briefing_html(seed_brief)
+    sources = html.split("<h3>Sources</h3>", 1)[1]
+    n = len(items(seed_brief))
+    assert sources.count("<li>") == 1  # one article, not one line per citation
+    assert f"[1–{n}] White House says conditions for talks with Russia" in sources
+    for k in range(1, n + 1):  # every [k] in the text still has its anchor
+        assert f'id="brief-src-{k}"' in sources and f'href="#brief-src-{k}"' in html

@@ -131,3 +131,11 @@ def test_briefing_in_three_formats() -> None:
 )
 def test_one_escape_per_format(escape, raw: str, want: str) -> None:  # type: ignore[no-untyped-def]
     assert escape(raw) == want
+
+
+def test_briefing_html_sources_list_each_article_once_with_its_citations() -> None:
+    from assistant.render.html import _ranges
+
+    assert _ranges([3, 1, 2, 5]) == "1–3, 5"
+    assert _ranges([7]) == "7"
+    assert _ranges([1, 2, 7, 8, 9, 11]) == "1, 2, 7–9, 11"

@@ -223,18 +223,24 @@ def briefing_html(b: Briefing) -> str:
             else:
                 parts.append(item(q, f"<b>{day}</b>: "))
         parts.append("</ul>")
+    # one row per article, with every citation that points into it (each keeps its anchor)
+    by_article: dict[str, list[Quote]] = {}
+    for q in b.quotes():
+        by_article.setdefault(q.ref.article_id, []).append(q)
     rows = "".join(
-        f'<li id="brief-src-{q.citation}">[{q.citation}] '
-        f"{escape(cite(q.ref, placeholders=True))}"
+        "<li>"
+        + "".join(f'<span id="brief-src-{q.citation}"></span>' for q in qs)
+        + f"[{_ranges([q.citation for q in qs])}] "
+        + escape(cite(qs[0].ref, placeholders=True))
         + (
-            f' <a href="{escape(q.ref.url)}">{escape(q.ref.url)}</a>'
-            if _safe_url(q.ref.url)
+            f' <a href="{escape(qs[0].ref.url)}">{escape(qs[0].ref.url)}</a>'
+            if _safe_url(qs[0].ref.url)
             else ""
         )
         + "</li>"
-        for q in b.quotes()
+        for qs in by_article.values()
     )
-    parts.append(f'<h3>Sources</h3><ol class="answer-sources">{rows}</ol></div>')
+    parts.append(f'<h3>Sources</h3><ul class="answer-sources">{rows}</ul></div>')
     return "".join(parts)
 
 
@@ -246,3 +252,16 @@ def briefing_page(b: Briefing) -> str:
     """A briefing as a whole HTML document (``ui/briefing.html``), clean to read and print."""
     raw = ui_file("briefing.html")
     return Template(raw).substitute(title=escape(f"Briefing: {b.topic}"), body=briefing_html(b))
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1–3, 5"``."""
+    out: list[str] = []
+    run: list[int] = []
+    for n in [*sorted(numbers), None]:
+        if run and (n is None or n != run[-1] + 1):
+            out.append(f"{run[0]}–{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+            run = []
+        if n is not None:
+            run.append(n)
+    return ", ".join(out)
