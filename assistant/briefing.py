@@ -105,9 +105,13 @@ def build_briefing(
         key=lambda i: -(_weight(cands[i]) + 0.5 * float(vecs[i] @ centre)),
     )
     points: list[int] = []
-    for i in central:
-        if len(points) >= lim.bottom_line:
-            break
+    # what someone said first; the reporter's narration only to make up three points
+    for i in [
+        *(i for i in central if cands[i].speaker),
+        *(i for i in central if not cands[i].speaker),
+    ]:
+        if len(points) >= (lim.bottom_line if cands[i].speaker else max(3, len(points))):
+            continue
         if all(float(vecs[i] @ vecs[j]) < lim.redundant for j in points):
             points.append(i)
     if len(points) < 3:  # too little left over: lead with the actors' strongest statements

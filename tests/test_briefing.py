@@ -364,3 +364,10 @@ def test_seed_html_lists_the_one_article_once_with_every_citation(seed_brief: Br
     assert f"[1–{n}] White House says conditions for talks with Russia" in sources
     for k in range(1, n + 1):  # every [k] in the text still has its anchor
         assert f'id="brief-src-{k}"' in sources and f'href="#brief-src-{k}"' in html
+
+
+def test_seed_bottom_line_leads_with_what_someone_said(seed_brief: Briefing) -> None:
+    said = [q for q in seed_brief.key_points if q.speaker]
+    narration = [q for q in seed_brief.key_points if not q.speaker]
+    assert said  # e.g. Kirby's and Klimov's statements not already under their actors
+    assert len(narration) <= max(0, 3 - len(said))  # the reporter's words only to make up three
