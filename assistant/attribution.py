@@ -419,7 +419,6 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
     for v in lex.VERB_RE.finditer(seg):
         vs, ve = lo + v.start(), lo + v.end()
         word = v.group(0).lower()
-        before = text[max(lo, vs - 3) : vs]
         tail = masked[ve : min(hi, ve + 40)]
         passive = re.search(
             r"\b(?:was|were|been|being|is|are|be)\s+$", masked[max(lo, vs - 12) : vs]
@@ -452,11 +451,8 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         ):
             continue  # "called the plan" reports speech only with the words quoted after it
         np = _np_before(masked, lo, vs)
-        if np is None and re.search(r"(?:[,”\"]|'')\s*$", before + " ") is not None:
-            # inverted: '..., said Trump' / '"...," said the senator'
-            np = _np_after(text, ve, hi)
-            if np and not re.search(r"(?:[,”\"—–]|'')\s*$", text[lo:vs]):
-                np = None
+        if np is None and re.search(r"(?:[,”\"]|'')\s*$", text[max(lo, vs - 3) : vs]):
+            np = _np_after(text, ve, hi)  # inverted: '..., said Trump' / '"...," said X
         if np is None:
             continue
         if not lex.PREDICATE.match(masked[ve:hi]):

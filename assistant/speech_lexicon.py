@@ -144,7 +144,6 @@ STATEMENT = re.compile(
 POSSESSIVE_VIEW = re.compile(
     r"^\W*(?:in|by|to) (?:his|her|their) (?:view|account|words|telling|mind|estimation)\b", re.I
 )
-CUE_ONLY = re.compile(r"^\W*(?:[\w.’'\- ]{1,60}?)\s+(?:\w+\s+)?(?:said|says|added|asked)\W*$")
 DEFINITE_ROLE = re.compile(
     r"^the (?:[a-z\-]+ )?(?:spokes(?:person|man|woman)|official|minister|president|secretary|"
     r"senator|governor|mayor|coordinator|ambassador|envoy|lawmaker|diplomat|candidate|"

@@ -248,6 +248,11 @@ class Briefing:
     notice: str = ""
     usage: dict[str, int] = field(default_factory=dict)
 
+    def listed_above(self) -> set[int]:
+        """Citations already shown before the timeline (which points back to them)."""
+        shown = [*self.key_points, *self.details, *(q for p in self.positions for q in p.quotes)]
+        return {q.citation for q in shown}
+
     def quotes(self) -> list[Quote]:
         """Every distinct quote once, in citation order."""
         seen: dict[int, Quote] = {}

@@ -200,32 +200,24 @@ def test_predictions_cover_the_article_with_offsets_and_evidence(tmp_path: Path)
     assert predict("The weather was mild.")[0]["speaker_evidence"] is None
 
 
+def eval_attribution(
+    tmp_path: Path, rows: list[dict[str, object]], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`assistant eval attribution` on ``rows`` written as a PolNeAR-format file."""
+    data = tmp_path / "fixture.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["eval", "attribution", "--data", str(data), "--predictions", str(tmp_path / "p.jsonl")]
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args, *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
 def test_eval_attribution_command_runs_the_reference_scorer(tmp_path: Path) -> None:
     scorer = BENCH / "polnear" / "score.py"
     if not scorer.exists():
         pytest.skip("../shared/bench/polnear/score.py is not here (the benchmark data)")
-    data = tmp_path / "fixture.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in FIXTURE))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant.cli",
-            "eval",
-            "attribution",
-            "--data",
-            str(data),
-            "--predictions",
-            str(tmp_path / "p.jsonl"),
-            "--scorer",
-            str(scorer),
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = eval_attribution(tmp_path, FIXTURE, "--scorer", str(scorer), "--json")
     assert proc.returncode == 0, proc.stderr
     m = json.loads(proc.stdout)
     assert m["articles"] == 2 and m["attributed_sentences"] == 2
@@ -233,25 +225,7 @@ def test_eval_attribution_command_runs_the_reference_scorer(tmp_path: Path) -> N
 
 
 def test_eval_attribution_without_a_scorer_says_where_to_find_one(tmp_path: Path) -> None:
-    data = tmp_path / "fixture.jsonl"
-    data.write_text(json.dumps(FIXTURE[0]) + "\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant.cli",
-            "eval",
-            "attribution",
-            "--data",
-            str(data),
-            "--predictions",
-            str(tmp_path / "p.jsonl"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = eval_attribution(tmp_path, FIXTURE[:1])
     assert proc.returncode != 0
     assert "no scorer at" in proc.stderr and "--scorer" in proc.stderr
     assert (tmp_path / "p.jsonl").exists()  # the predictions are written all the same

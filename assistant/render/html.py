@@ -207,10 +207,7 @@ def briefing_html(b: Briefing) -> str:
         )
         parts.append(f"<h3>Where they disagree</h3><ul>{rows}</ul>")
     if b.timeline:
-        above = {
-            q.citation
-            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
-        }
+        above = b.listed_above()
         parts.append("<h3>Timeline</h3><ul>")
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"

@@ -116,10 +116,7 @@ def briefing_markdown(b: Briefing) -> str:
                 f"**{escape(actor.get(y.citation, ''))}** [{y.citation}] on the same point"
             )
     if b.timeline:
-        above = {
-            q.citation
-            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
-        }
+        above = b.listed_above()
         lines += ["", "### Timeline", ""]
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"

@@ -53,10 +53,7 @@ def briefing_text(b: Briefing) -> str:
             for x, y in b.disagreements
         ]
     if b.timeline:
-        above = {
-            q.citation
-            for q in [*b.key_points, *b.details, *(q for p in b.positions for q in p.quotes)]
-        }
+        above = b.listed_above()
         lines += ["", "Timeline"]
         for q in b.timeline:
             day = q.ref.published.isoformat() if q.ref.published else "undated"
