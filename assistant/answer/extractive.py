@@ -170,7 +170,7 @@ def score(
     n = len(cands)
     idf = {t: math.log(1 + n / (1 + df.get(t, 0))) + 0.5 for t in q.tokens}
     total = sum(idf.values()) or 1.0
-    qwords = frozenset(w.lower() for w in re.findall(r"[\w’'\-]+", q.text))
+    qwords = _question_words(q)
     stems = {w: t[0] for w, t in zip(qwords, tokenize(list(qwords)), strict=True) if t}
     stems = {w: t for w, t in stems.items() if w not in _STOP_CAPS and w not in _NOT_PARTY}
     items = [answer_items(q.wants, qwords, q.tokens, c.text) for c in cands]
@@ -204,6 +204,12 @@ def score(
 
 
 LEAD = 3  # sentences: an article's lead
+
+
+def _question_words(q: Question) -> frozenset[str]:
+    return frozenset(w.lower() for w in re.findall(r"[\w’'\-]+", q.text))
+
+
 _TYPED = frozenset(["number", "date", "person", "place", "entity"])
 
 
@@ -331,6 +337,8 @@ def extend_one(
     i = next((k for k, sp in enumerate(spans) if sp.start == c.start and sp.end == c.end), -1)
     if i < 0:
         return c
+    qwords = _question_words(q)
+    own = set(answer_items(q.wants, qwords, q.tokens, c.text).found) if q.wants in _TYPED else set()
     options = []
     for j in (i + 1, i - 1):
         if 0 <= j < len(spans) and _same(atts[i], atts[j]):
@@ -342,10 +350,18 @@ def extend_one(
             ):
                 continue
             overlap = len(q.tokens & set(tokenize([neighbour])[0]))
-            options.append((overlap, j == i + 1, j))
+            # a sentence that restates the question without naming the answer takes the
+            # neighbour that names something of the kind asked for ("... the wildly popular
+            # South Korean show is green lit." + "“Squid Game” is ...")
+            adds = bool(
+                q.wants in _TYPED
+                and not own
+                and answer_items(q.wants, qwords, q.tokens, neighbour).found
+            )
+            options.append((adds, overlap, j == i + 1, j))
     if not options:
         return c
-    _, _, j = max(options)
+    *_, j = max(options)
     start, end = min(spans[i].start, spans[j].start), max(spans[i].end, spans[j].end)
     return Candidate(
         ref=c.ref,

@@ -38,35 +38,7 @@ class Question:
 
 def analyse(question: str) -> Question:
     """Tokens, named parties and the kind of answer a question wants."""
-    low = question.lower().strip()
-    if re.match(r"^(?:who|whom|whose)\b", low) or re.search(
-        r"\bwhich (?:person|leader|official"
-        r"|company|team|player)\b",
-        low,
-    ):
-        wants = "person"
-    elif re.search(
-        r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percent|percentage|number|"
-        r"amount)\b",
-        low,
-    ):
-        wants = "number"
-    elif re.match(r"^when\b", low) or re.search(r"\bwhat (?:year|day|date|month)\b", low):
-        wants = "date"
-    elif re.match(r"^where\b", low) or re.search(r"\bwhich (?:country|city|state|nation)\b", low):
-        wants = "place"
-    elif _CONDITION_Q.search(low):
-        wants = "condition"
-    elif _POSITION_Q.search(low):
-        wants = "position"
-    elif re.match(
-        r"^(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|"
-        r"can|could|should)\b)\w+",
-        low,
-    ):
-        wants = "entity"  # "Which show ...", "What company ..."
-    else:
-        wants = "any"
+    wants = answer_type(question)
     names = frozenset(w.lower() for w in CAPS.findall(question[1:]) if w.lower() not in STOP_CAPS)
     subject = question_subject(question)
     return Question(
@@ -79,6 +51,86 @@ def analyse(question: str) -> Question:
         party=frozenset(tokenize([subject])[0]) - NOT_PARTY if subject else frozenset(),
         party_name=subject or "",
     )
+
+
+_PLACE_NOUNS = frozenset(
+    "country countries state states city cities continent nation nations region island "
+    "islands park county province capital town territory border sea ocean river".split()
+)
+_DATE_NOUNS = frozenset("year years month day date decade season century".split())
+_NUMBER_NOUNS = frozenset(
+    "percent percentage number amount age share sum price magnitude temperature score size "
+    "height cost population rate total".split()
+)
+_PERSON_NOUNS = frozenset(
+    "person people man woman men women leader leaders official officials member members star "
+    "stars player players actor actress singer rapper siblings sisters brothers politician "
+    "senator senators governor president minister mp mps ceo founder judge celebrity athlete "
+    "musician artist author candidate lawmaker lawmakers chancellor king queen prince princess "
+    "pope coach billionaire executive journalist host comedian director general tory "
+    "democrat republican monarch royal figure".split()
+)
+_WH = re.compile(
+    r"\b(?:(how (?:many|much|long|old|far|big|tall|high|fast))|(who|whom|whose)|"
+    r"(which|what)|(when)|(where)|(why)|(how))\b"
+)
+_AUX = frozenset(
+    "is are was were does do did has have had will would can could should might may".split()
+)
+
+
+def answer_type(question: str) -> str:
+    """The kind of answer a question wants: person, number, date, place, entity (a name),
+    condition, position (what a party says) or any.
+
+    News quizzes put context first and ask last ("Afghanistan was rocked by an earthquake this
+    week. What was the magnitude?"), and ask mid-sentence ("... at which national park?"), so
+    the last sentence is read for its first question word; "which"/"what" take their type from
+    the noun they govern ("which continent" is a place, "what year" a date).
+    """
+    parts = [p for p in re.split(r"(?<=[.!:])\s+(?=[A-Z])", question.strip()) if p]
+    low = (parts[-1] if parts else question).lower()
+    m = _WH.search(low)
+    typed = m is not None and m.group(3) and _typed_head(low[m.end() :])
+    untyped = m is None or m.group(3) or m.group(6) or m.group(7)
+    if untyped and not typed and _CONDITION_Q.search(low):
+        return "condition"
+    if m is None:
+        return "position" if _POSITION_Q.search(low) else "any"
+    if m.group(1):
+        return "number"
+    if m.group(2):
+        return "person"
+    if m.group(4):
+        return "date"
+    if m.group(5):
+        return "place"
+    return _typed_head(low[m.end() :]) or ("position" if _POSITION_Q.search(low) else "any")
+
+
+def _typed_head(rest: str) -> str:
+    """The type a "which"/"what" phrase asks for, from the words after it ("" for none)."""
+    words = re.findall(r"[\w.’'\-]+", rest)
+    if not words or words[0] in ("this", "that", "these", "those", "else", "to"):
+        return ""
+    aux = words[0] in _AUX
+    if aux and _POSITION_Q.search(rest):
+        return ""
+    head = words[1:5] if aux else words[:3]
+    for w in head:
+        if w == "of" or (not aux and w in _AUX):
+            break
+        if w in _PLACE_NOUNS:
+            return "place"
+        if w in _DATE_NOUNS:
+            return "date"
+        if w in _NUMBER_NOUNS:
+            return "number"
+        if w in _PERSON_NOUNS:
+            return "person"
+    if aux:
+        return "entity" if "name" in head else ""
+    return "entity"  # "which show", "what company", "which insect"
 
 
 NOT_PARTY = frozenset(["what", "who", "which", "say", "said", "think", "doe", "did"])
