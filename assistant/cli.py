@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -155,6 +157,44 @@ def _url_hosts(targets: list[str]) -> list[str]:
     return [httpx.URL(t).host for t in targets if is_url(t)]
 
 
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT set ``stop`` (the ingest ends at its next article boundary, keeping
+    only whole articles); the list names the signal caught. A second signal acts at once."""
+    import signal
+
+    caught: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        caught.append(signum)
+        stop.set()
+        for sig, old in previous.items():  # the next Ctrl-C or TERM is not politely queued
+            signal.signal(sig, old)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield caught
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _stopped(report: Any, signum: int) -> None:
+    """What a stopped ingest kept, and that a rerun continues; exit 128 + the signal."""
+    import signal
+
+    name = signal.Signals(signum).name
+    out.print(
+        plain(
+            f"stopped by {name}: added {report.added}, updated {report.updated}, skipped "
+            f"{report.skipped} (unchanged); {report.chunks} chunks. The store holds only whole "
+            "articles: run the same command again to continue."
+        ),
+        highlight=False,
+    )
+    raise typer.Exit(128 + signum)
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -164,11 +204,25 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Add articles to the store (incremental: unchanged articles are skipped)."""
+    from assistant.errors import IngestCancelled
+    from assistant.ingest import IngestReport
+
     a = _assistant()
     a.reader = a.reader.trusting(_url_hosts(targets))  # the operator may fetch their own URLs
     progress, update = ingest_progress(None)  # the report brings the total
-    with progress:
-        report = a.ingest(targets, prune=prune, progress=update, force=force)
+    last = [IngestReport()]
+
+    def track(report: Any) -> None:
+        last[0] = report
+        update(report)
+
+    with progress, stop_on_signals(a.reader.stop) as caught:
+        try:
+            report = a.ingest(targets, prune=prune, progress=track, force=force)
+        except IngestCancelled:
+            report = last[0]
+    if caught:
+        _stopped(report, caught[0])
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     else:

@@ -191,18 +191,13 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{self.prefix}_articles", embedding_function=None, configuration=cfg
             )
-            self._meta = self._client.get_or_create_collection(
+            meta_col = self._client.get_or_create_collection(
                 f"{self.prefix}_meta", embedding_function=None
             )
         except StoreError:
             raise
         except Exception as e:
-            hint = (
-                "is the server running? start it with `chroma run --path DIR --port PORT`"
-                if self.url
-                else "check that the data directory is writable and not used by another version"
-            )
-            raise StoreError(f"cannot open the Chroma store at {self.where}: {e}; {hint}") from e
+            raise self.failure(e, "cannot open") from e
         _check_schema((self._chunks.metadata or {}).get("schema", 1), self.where)
         built = (self._chunks.metadata or {}).get("embedding")
         if self.embedding and built and built != self.embedding:
@@ -211,6 +206,29 @@ class ChromaStore:
                 f"{built}, not {self.embedding}: set ASSISTANT_EMBEDDING_BACKEND/MODEL to match, "
                 "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
             )
+        self._chunks, self._articles = _Guarded(self._chunks, self), _Guarded(self._articles, self)
+        self._meta = _Guarded(meta_col, self)  # last: open() is done when this is set
+
+    def failure(self, e: Exception, doing: str = "cannot use") -> StoreError:
+        """A store failure as a StoreError naming the store, the cause and the fix."""
+        cause = f"{type(e).__name__}: {e}".strip().rstrip(":")
+        if self.url:
+            port = urlparse(self.url).port or 8000
+            return StoreError(
+                f"{doing} the Chroma store at {self.where} ({cause}): is the server running? "
+                f"start it again with `chroma run --path DIR --port {port}`; the assistant "
+                "reconnects by itself, and an interrupted ingest completes when run again"
+            )
+        problem = disk_problem(self.data_dir)
+        if problem:
+            return StoreError(
+                f"{doing} the Chroma store at {self.where}: {problem} ({cause}); the stored "
+                "articles are kept, and an interrupted ingest completes when run again"
+            )
+        return StoreError(
+            f"{doing} the Chroma store at {self.where} ({cause}): check that the data "
+            "directory is writable, has room and is not used by another version"
+        )
 
     def open(self) -> None:
         """Connect now (two requests connecting at once would race)."""
@@ -415,6 +433,70 @@ class ChromaStore:
             return None
         root = self.data_dir / "chroma"
         return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+
+class _Guarded:
+    """A Chroma collection whose failures (a stopped server, a full or read-only disk) are
+    StoreErrors that say what happened and what to do, never a traceback."""
+
+    def __init__(self, col: Any, store: ChromaStore) -> None:
+        self._col, self._store = col, store
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._col, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except (TypeError, ValueError, StoreError):
+                raise  # a bug or a bad argument, not the store failing
+            except Exception as e:
+                raise self._store.failure(e) from e
+
+        return call
+
+
+LOW_SPACE = 64 * 1024 * 1024  # a store failing with less free space than this ran out of it
+
+
+def disk_problem(data_dir: Path) -> str | None:
+    """Why writes under ``data_dir`` fail, if the disk says: read-only, not writable, full."""
+    import os
+    import resource
+
+    folder = Path(data_dir).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return (
+            f"the data directory {data_dir} is on a read-only file system: make it writable "
+            "(e.g. `mount -o remount,rw`) or set ASSISTANT_DATA_DIR to a writable directory"
+        )
+    if not os.access(folder, os.W_OK):
+        return (
+            f"the data directory {data_dir} is not writable by this user: fix its permissions "
+            "or set ASSISTANT_DATA_DIR to a writable directory"
+        )
+    free = st.f_bavail * st.f_frsize
+    if free < LOW_SPACE:
+        return (
+            f"no space left on the disk holding the data directory {data_dir} ({free // 1024} "
+            "KB free): free some space, or set ASSISTANT_DATA_DIR to a disk with room, and "
+            "run the command again"
+        )
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY:
+        return (
+            f"files in the data directory {data_dir} may not grow beyond {limit // 1024} KB "
+            "(the file size limit, `ulimit -f`): raise the limit and run the command again"
+        )
+    return None
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:
