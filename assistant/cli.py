@@ -1,5 +1,5 @@
-"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web,
-slack, feedback."""
+"""The ``assistant`` command line: ingest, export, import, ask, chat, search, sources, stats,
+config, eval, web, slack, feedback."""
 
 from __future__ import annotations
 
@@ -235,6 +235,54 @@ def ingest(
         )
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    path: Annotated[Path, typer.Argument(help="The file to write (.jsonl.gz).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write the whole store (articles, chunks with offsets, embeddings) to one versioned
+    file that `assistant import` reads back exactly (format: docs/reliability.md)."""
+    from assistant.transfer import export_store
+
+    a = _assistant()
+    r = export_store(a.store, path, a.embedder.name, a.settings.collection)
+    if as_json:
+        out.print_json(json.dumps(r.to_json()))
+        return
+    note = f" (left out {r.left_out} chunks of unfinished articles)" if r.left_out else ""
+    out.print(
+        plain(
+            f"exported {r.articles} articles, {r.chunks} chunks to {path} "
+            f"({r.bytes / 1e6:.1f} MB) in {r.seconds:.1f} s{note}"
+        )
+    )
+
+
+@app.command("import")
+@handle_errors
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `assistant export`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read an export into this store (ids, texts, offsets and embeddings as they were;
+    importing the same file again changes nothing)."""
+    from assistant.transfer import import_store
+
+    a = _assistant()
+    r = import_store(a.store, path, a.embedder.name)
+    a.lexical()  # the BM25 index is derived: build it now, not on the first question
+    if as_json:
+        out.print_json(json.dumps(r.to_json()))
+        return
+    out.print(
+        plain(
+            f"imported {r.articles} articles, {r.chunks} chunks from {path} "
+            f"({r.replaced} were already stored and were replaced) in {r.seconds:.1f} s"
+        )
+    )
 
 
 @app.command()

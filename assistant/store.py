@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import StoreError
+from assistant.store_faults import Guarded, store_failure
 from assistant.types import Article, ArticleRef, Chunk, Filters, Span
 
 PAGE = 2000
@@ -60,6 +61,16 @@ class StoredArticle:
             "chunks": self.n_chunks,
             "origin": self.origin,
         }
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored row exactly as the store holds it (export and import)."""
+
+    id: str
+    document: str
+    metadata: dict[str, Any]
+    embedding: np.ndarray
 
 
 class Store(Protocol):
@@ -131,6 +142,18 @@ class Store(Protocol):
 
     def size_bytes(self) -> int | None:
         """Bytes on disk, or None when the store is a server."""
+        ...
+
+    def article_records(self, offset: int, limit: int) -> list[Record]:
+        """A page of article records as stored (text, metadata, vector)."""
+        ...
+
+    def chunk_records(self, article_ids: Sequence[str]) -> list[Record]:
+        """The chunk records of these articles as stored, by article and index."""
+        ...
+
+    def put_records(self, articles: Sequence[Record], chunks: Sequence[Record]) -> None:
+        """Replace these articles' chunks with ``chunks``, then write the article records."""
         ...
 
 
@@ -206,29 +229,12 @@ class ChromaStore:
                 f"{built}, not {self.embedding}: set ASSISTANT_EMBEDDING_BACKEND/MODEL to match, "
                 "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
             )
-        self._chunks, self._articles = _Guarded(self._chunks, self), _Guarded(self._articles, self)
-        self._meta = _Guarded(meta_col, self)  # last: open() is done when this is set
+        self._chunks, self._articles = Guarded(self._chunks, self), Guarded(self._articles, self)
+        self._meta = Guarded(meta_col, self)  # last: open() is done when this is set
 
     def failure(self, e: Exception, doing: str = "cannot use") -> StoreError:
         """A store failure as a StoreError naming the store, the cause and the fix."""
-        cause = f"{type(e).__name__}: {e}".strip().rstrip(":")
-        if self.url:
-            port = urlparse(self.url).port or 8000
-            return StoreError(
-                f"{doing} the Chroma store at {self.where} ({cause}): is the server running? "
-                f"start it again with `chroma run --path DIR --port {port}`; the assistant "
-                "reconnects by itself, and an interrupted ingest completes when run again"
-            )
-        problem = disk_problem(self.data_dir)
-        if problem:
-            return StoreError(
-                f"{doing} the Chroma store at {self.where}: {problem} ({cause}); the stored "
-                "articles are kept, and an interrupted ingest completes when run again"
-            )
-        return StoreError(
-            f"{doing} the Chroma store at {self.where} ({cause}): check that the data "
-            "directory is writable, has room and is not used by another version"
-        )
+        return store_failure(e, self.where, self.url, self.data_dir, doing)
 
     def open(self) -> None:
         """Connect now (two requests connecting at once would race)."""
@@ -434,69 +440,51 @@ class ChromaStore:
         root = self.data_dir / "chroma"
         return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
 
-
-class _Guarded:
-    """A Chroma collection whose failures (a stopped server, a full or read-only disk) are
-    StoreErrors that say what happened and what to do, never a traceback."""
-
-    def __init__(self, col: Any, store: ChromaStore) -> None:
-        self._col, self._store = col, store
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._col, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except (TypeError, ValueError, StoreError):
-                raise  # a bug or a bad argument, not the store failing
-            except Exception as e:
-                raise self._store.failure(e) from e
-
-        return call
-
-
-LOW_SPACE = 64 * 1024 * 1024  # a store failing with less free space than this ran out of it
-
-
-def disk_problem(data_dir: Path) -> str | None:
-    """Why writes under ``data_dir`` fail, if the disk says: read-only, not writable, full."""
-    import os
-    import resource
-
-    folder = Path(data_dir).absolute()
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        st = os.statvfs(folder)
-    except OSError:
-        return None
-    if st.f_flag & os.ST_RDONLY:
-        return (
-            f"the data directory {data_dir} is on a read-only file system: make it writable "
-            "(e.g. `mount -o remount,rw`) or set ASSISTANT_DATA_DIR to a writable directory"
+    # ------------------------------------------------------------------ export / import
+    def article_records(self, offset: int, limit: int) -> list[Record]:
+        """A page of article records as stored (text, metadata, vector)."""
+        got = self._article_col.get(
+            limit=limit, offset=offset, include=["documents", "metadatas", "embeddings"]
         )
-    if not os.access(folder, os.W_OK):
-        return (
-            f"the data directory {data_dir} is not writable by this user: fix its permissions "
-            "or set ASSISTANT_DATA_DIR to a writable directory"
+        return _records(got)
+
+    def chunk_records(self, article_ids: Sequence[str]) -> list[Record]:
+        """The chunk records of these articles as stored, by article and index."""
+        if not article_ids:
+            return []
+        got = self._chunk_col.get(
+            where={"article_id": {"$in": list(article_ids)}},
+            include=["documents", "metadatas", "embeddings"],
         )
-    free = st.f_bavail * st.f_frsize
-    if free < LOW_SPACE:
-        return (
-            f"no space left on the disk holding the data directory {data_dir} ({free // 1024} "
-            "KB free): free some space, or set ASSISTANT_DATA_DIR to a disk with room, and "
-            "run the command again"
+        rows = _records(got)
+        return sorted(rows, key=lambda r: (str(r.metadata["article_id"]), int(r.metadata["idx"])))
+
+    def put_records(self, articles: Sequence[Record], chunks: Sequence[Record]) -> None:
+        """Replace these articles' chunks with ``chunks``, then write the article records (the
+        commit point, as in :meth:`put_articles`)."""
+        if not articles:
+            return
+        self._chunk_col.delete(where={"article_id": {"$in": [r.id for r in articles]}})
+        for col, rows in ((self._chunk_col, chunks), (self._article_col, articles)):
+            for i in range(0, len(rows), PAGE):
+                part = rows[i : i + PAGE]
+                col.upsert(
+                    ids=[r.id for r in part],
+                    documents=[r.document for r in part],
+                    metadatas=[r.metadata for r in part],
+                    embeddings=np.stack([r.embedding for r in part]).astype(np.float32),
+                )
+        self._bump()
+
+
+def _records(got: dict[str, Any]) -> list[Record]:
+    vecs = got["embeddings"]
+    return [
+        Record(rid, doc, dict(meta), np.asarray(vecs[i], dtype=np.float32))
+        for i, (rid, doc, meta) in enumerate(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         )
-    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    if limit != resource.RLIM_INFINITY:
-        return (
-            f"files in the data directory {data_dir} may not grow beyond {limit // 1024} KB "
-            "(the file size limit, `ulimit -f`): raise the limit and run the command again"
-        )
-    return None
+    ]
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:
