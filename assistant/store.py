@@ -233,7 +233,18 @@ class ChromaStore:
         self._meta = Guarded(meta_col, self)  # last: open() is done when this is set
 
     def failure(self, e: Exception, doing: str = "cannot use") -> StoreError:
-        """A store failure as a StoreError naming the store, the cause and the fix."""
+        """A store failure as a StoreError naming the store, the cause and the fix.
+
+        An embedded client that failed a write (seen with a full disk) hangs on its next one,
+        so it is dropped: the next use opens a fresh one (a server's client reconnects itself).
+        """
+        if not self.url:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            key = str(self.data_dir / "chroma")
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+            self._meta = None
         return store_failure(e, self.where, self.url, self.data_dir, doing)
 
     def open(self) -> None:
