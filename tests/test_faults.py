@@ -271,3 +271,45 @@ def test_cli_ingest_stops_at_an_article_boundary(  # type: ignore[no-untyped-def
     report = a.ingest([str(tmp_path / "news"), *urls])
     assert (report.skipped, report.added, report.failed) == (kept.articles, 90 - kept.articles, 0)
     assert_complete(a, 90)
+
+
+# ---------------------------------------------------------------- repeated SIGKILLs
+
+KILLED = """
+import os, signal, sys, threading, time
+from pathlib import Path
+from assistant.service import Assistant
+from assistant.settings import Settings
+a = Assistant(Settings(data_dir=Path(sys.argv[1])))
+more, delay, armed = int(sys.argv[3]), float(sys.argv[4]), []
+def die():
+    time.sleep(delay)
+    os.kill(os.getpid(), signal.SIGKILL)
+def progress(report):
+    if not armed and report.added >= more:
+        armed.append(threading.Thread(target=die, daemon=True))
+        armed[0].start()
+a.ingest([sys.argv[2]], progress=progress)
+"""
+
+
+@pytest.mark.slow
+def test_repeated_sigkills_then_a_rerun_completes(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Three kills (the 10+ kill campaign is benchmarks/fault_bench.py): right after a write,
+    and 0.2 s and 0.5 s after one (mid-embed or mid-write); after each, whole articles only."""
+    write_articles(tmp_path / "news", 60)
+    data = fresh.settings.data_dir
+    stored = []
+    for more, delay in ((8, 0.0), (8, 0.2), (8, 0.5)):
+        proc = subprocess.run(
+            [sys.executable, "-c", KILLED, str(data), str(tmp_path / "news"), str(more), str(delay)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == -9, proc.stderr[-2000:]
+        check = audit(fresh.store)
+        assert check.consistent, check.broken  # no article with partial chunks
+        stored.append(check.articles)
+    assert 8 <= stored[0] <= stored[1] <= stored[2] < 60 and stored[2] >= 24
+    report = fresh.ingest([str(tmp_path / "news")])
+    assert (report.skipped, report.added + report.updated) == (stored[2], 60 - stored[2])
+    assert_complete(fresh, 60)
