@@ -203,7 +203,11 @@ def ingest(
     force: Annotated[bool, typer.Option(help="Re-embed even unchanged articles.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Add articles to the store (incremental: unchanged articles are skipped)."""
+    """Add articles to the store (incremental: unchanged articles are skipped).
+
+    Ctrl-C or SIGTERM stops it at the next article boundary (exit 130/143) and says what was
+    kept; the store holds only whole articles, and running the same command again continues.
+    """
     from assistant.errors import IngestCancelled
     from assistant.ingest import IngestReport
 
