@@ -179,11 +179,14 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def _stopped(report: Any, signum: int) -> None:
+def _stopped(report: Any, signum: int, as_json: bool) -> None:
     """What a stopped ingest kept, and that a rerun continues; exit 128 + the signal."""
     import signal
 
     name = signal.Signals(signum).name
+    if as_json:
+        out.print_json(json.dumps({**report.to_json(), "stopped": name}))
+        raise typer.Exit(128 + signum)
     out.print(
         plain(
             f"stopped by {name}: added {report.added}, updated {report.updated}, skipped "
@@ -226,7 +229,7 @@ def ingest(
         except IngestCancelled:
             report = last[0]
     if caught:
-        _stopped(report, caught[0])
+        _stopped(report, caught[0], as_json)
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     else:
