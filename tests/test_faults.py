@@ -208,6 +208,35 @@ def test_a_read_only_data_dir_is_a_clear_error(tmpfs: Path, tmp_path: Path) -> N
     assert proc.returncode == 0 and out.startswith("added 3, updated 0, skipped 0")
 
 
+@pytest.mark.slow
+def test_a_file_size_limit_is_a_clear_error(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Disk full without root: the ingest runs under RLIMIT_FSIZE (writes fail with EFBIG)."""
+    import resource
+
+    write_articles(tmp_path / "news", 30)
+    data = fresh.settings.data_dir
+    limit = 600_000
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / "news")],
+        cwd=ROOT, env={**os.environ, "ASSISTANT_DATA_DIR": str(data), "COLUMNS": "2000"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=small_files,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in err, err[-2000:]
+    [line] = [x for x in err.splitlines() if x.startswith("error: ")]
+    assert line.startswith(f"error: cannot use the Chroma store at {data / 'chroma'}: files in ")
+    assert f"may not grow beyond {limit // 1024} KB (this process's file size limit" in line
+    kept = audit(fresh.store)
+    assert kept.consistent and kept.articles < 30
+    report = fresh.ingest([str(tmp_path / "news")])  # no limit here
+    assert report.skipped == kept.articles and report.added == 30 - kept.articles
+    assert_complete(fresh, 30)
+
+
 # ---------------------------------------------------------------- SIGTERM / SIGINT
 
 
