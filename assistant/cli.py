@@ -1,11 +1,13 @@
-"""The ``assistant`` command line: ingest, ask, chat, search, sources, stats, config, eval, web,
-slack, feedback."""
+"""The ``assistant`` command line: ingest, export, import, ask, chat, search, sources, stats,
+config, eval, web, slack, feedback."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -155,6 +157,47 @@ def _url_hosts(targets: list[str]) -> list[str]:
     return [httpx.URL(t).host for t in targets if is_url(t)]
 
 
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT set ``stop`` (the ingest ends at its next article boundary, keeping
+    only whole articles); the list names the signal caught. A second signal acts at once."""
+    import signal
+
+    caught: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        caught.append(signum)
+        stop.set()
+        for sig, old in previous.items():  # the next Ctrl-C or TERM is not politely queued
+            signal.signal(sig, old)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield caught
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _stopped(report: Any, signum: int, as_json: bool) -> None:
+    """What a stopped ingest kept, and that a rerun continues; exit 128 + the signal."""
+    import signal
+
+    name = signal.Signals(signum).name
+    if as_json:
+        out.print_json(json.dumps({**report.to_json(), "stopped": name}))
+        raise typer.Exit(128 + signum)
+    out.print(
+        plain(
+            f"stopped by {name}: added {report.added}, updated {report.updated}, skipped "
+            f"{report.skipped} (unchanged); {report.chunks} chunks. The store holds only whole "
+            "articles: run the same command again to continue."
+        ),
+        highlight=False,
+    )
+    raise typer.Exit(128 + signum)
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -163,12 +206,30 @@ def ingest(
     force: Annotated[bool, typer.Option(help="Re-embed even unchanged articles.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Add articles to the store (incremental: unchanged articles are skipped)."""
+    """Add articles to the store (incremental: unchanged articles are skipped).
+
+    Ctrl-C or SIGTERM stops it at the next article boundary (exit 130/143) and says what was
+    kept; the store holds only whole articles, and running the same command again continues.
+    """
+    from assistant.errors import IngestCancelled
+    from assistant.ingest import IngestReport
+
     a = _assistant()
     a.reader = a.reader.trusting(_url_hosts(targets))  # the operator may fetch their own URLs
     progress, update = ingest_progress(None)  # the report brings the total
-    with progress:
-        report = a.ingest(targets, prune=prune, progress=update, force=force)
+    last = [IngestReport()]
+
+    def track(report: Any) -> None:
+        last[0] = report
+        update(report)
+
+    with progress, stop_on_signals(a.reader.stop) as caught:
+        try:
+            report = a.ingest(targets, prune=prune, progress=track, force=force)
+        except IngestCancelled:
+            report = last[0]
+    if caught:
+        _stopped(report, caught[0], as_json)
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     else:
@@ -181,6 +242,54 @@ def ingest(
         )
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    path: Annotated[Path, typer.Argument(help="The file to write (.jsonl.gz).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write the whole store (articles, chunks with offsets, embeddings) to one versioned
+    file that `assistant import` reads back exactly (format: docs/reliability.md)."""
+    from assistant.transfer import export_store
+
+    a = _assistant()
+    r = export_store(a.store, path, a.embedder.name, a.settings.collection)
+    if as_json:
+        out.print_json(json.dumps(r.to_json()))
+        return
+    note = f" (left out {r.left_out} chunks of unfinished articles)" if r.left_out else ""
+    out.print(
+        plain(
+            f"exported {r.articles} articles, {r.chunks} chunks to {path} "
+            f"({r.bytes / 1e6:.1f} MB) in {r.seconds:.1f} s{note}"
+        )
+    )
+
+
+@app.command("import")
+@handle_errors
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `assistant export`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read an export into this store (ids, texts, offsets and embeddings as they were;
+    importing the same file again changes nothing)."""
+    from assistant.transfer import import_store
+
+    a = _assistant()
+    r = import_store(a.store, path, a.embedder.name)
+    a.lexical()  # the BM25 index is derived: build it now, not on the first question
+    if as_json:
+        out.print_json(json.dumps(r.to_json()))
+        return
+    out.print(
+        plain(
+            f"imported {r.articles} articles, {r.chunks} chunks from {path} "
+            f"({r.replaced} were already stored and were replaced) in {r.seconds:.1f} s"
+        )
+    )
 
 
 @app.command()

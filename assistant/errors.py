@@ -56,3 +56,7 @@ class IngestCancelled(IngestError):
 
 class URLRefused(IngestError):
     """A URL may not be fetched: not http(s), or it points at this machine or a private net."""
+
+
+class TransferError(AssistantError):
+    """An export file cannot be written or read (missing, damaged, another format version)."""

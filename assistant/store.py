@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import StoreError
+from assistant.store_faults import Guarded, store_failure
 from assistant.types import Article, ArticleRef, Chunk, Filters, Span
 
 PAGE = 2000
@@ -60,6 +61,16 @@ class StoredArticle:
             "chunks": self.n_chunks,
             "origin": self.origin,
         }
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored row exactly as the store holds it (export and import)."""
+
+    id: str
+    document: str
+    metadata: dict[str, Any]
+    embedding: np.ndarray
 
 
 class Store(Protocol):
@@ -133,6 +144,18 @@ class Store(Protocol):
         """Bytes on disk, or None when the store is a server."""
         ...
 
+    def article_records(self, offset: int, limit: int) -> list[Record]:
+        """A page of article records as stored (text, metadata, vector)."""
+        ...
+
+    def chunk_records(self, article_ids: Sequence[str]) -> list[Record]:
+        """The chunk records of these articles as stored, by article and index."""
+        ...
+
+    def put_records(self, articles: Sequence[Record], chunks: Sequence[Record]) -> None:
+        """Replace these articles' chunks with ``chunks``, then write the article records."""
+        ...
+
 
 class ChromaStore:
     """Articles and chunks in two Chroma collections, and a generation record in a third."""
@@ -191,18 +214,13 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{self.prefix}_articles", embedding_function=None, configuration=cfg
             )
-            self._meta = self._client.get_or_create_collection(
+            meta_col = self._client.get_or_create_collection(
                 f"{self.prefix}_meta", embedding_function=None
             )
         except StoreError:
             raise
         except Exception as e:
-            hint = (
-                "is the server running? start it with `chroma run --path DIR --port PORT`"
-                if self.url
-                else "check that the data directory is writable and not used by another version"
-            )
-            raise StoreError(f"cannot open the Chroma store at {self.where}: {e}; {hint}") from e
+            raise self.failure(e, "cannot open") from e
         _check_schema((self._chunks.metadata or {}).get("schema", 1), self.where)
         built = (self._chunks.metadata or {}).get("embedding")
         if self.embedding and built and built != self.embedding:
@@ -211,6 +229,23 @@ class ChromaStore:
                 f"{built}, not {self.embedding}: set ASSISTANT_EMBEDDING_BACKEND/MODEL to match, "
                 "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
             )
+        self._chunks, self._articles = Guarded(self._chunks, self), Guarded(self._articles, self)
+        self._meta = Guarded(meta_col, self)  # last: open() is done when this is set
+
+    def failure(self, e: Exception, doing: str = "cannot use") -> StoreError:
+        """A store failure as a StoreError naming the store, the cause and the fix.
+
+        An embedded client that failed a write (seen with a full disk) hangs on its next one,
+        so it is dropped: the next use opens a fresh one (a server's client reconnects itself).
+        """
+        if not self.url:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            key = str(self.data_dir / "chroma")
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+            self._meta = None
+        return store_failure(e, self.where, self.url, self.data_dir, doing)
 
     def open(self) -> None:
         """Connect now (two requests connecting at once would race)."""
@@ -415,6 +450,52 @@ class ChromaStore:
             return None
         root = self.data_dir / "chroma"
         return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+    # ------------------------------------------------------------------ export / import
+    def article_records(self, offset: int, limit: int) -> list[Record]:
+        """A page of article records as stored (text, metadata, vector)."""
+        got = self._article_col.get(
+            limit=limit, offset=offset, include=["documents", "metadatas", "embeddings"]
+        )
+        return _records(got)
+
+    def chunk_records(self, article_ids: Sequence[str]) -> list[Record]:
+        """The chunk records of these articles as stored, by article and index."""
+        if not article_ids:
+            return []
+        got = self._chunk_col.get(
+            where={"article_id": {"$in": list(article_ids)}},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        rows = _records(got)
+        return sorted(rows, key=lambda r: (str(r.metadata["article_id"]), int(r.metadata["idx"])))
+
+    def put_records(self, articles: Sequence[Record], chunks: Sequence[Record]) -> None:
+        """Replace these articles' chunks with ``chunks``, then write the article records (the
+        commit point, as in :meth:`put_articles`)."""
+        if not articles:
+            return
+        self._chunk_col.delete(where={"article_id": {"$in": [r.id for r in articles]}})
+        for col, rows in ((self._chunk_col, chunks), (self._article_col, articles)):
+            for i in range(0, len(rows), PAGE):
+                part = rows[i : i + PAGE]
+                col.upsert(
+                    ids=[r.id for r in part],
+                    documents=[r.document for r in part],
+                    metadatas=[r.metadata for r in part],
+                    embeddings=np.stack([r.embedding for r in part]).astype(np.float32),
+                )
+        self._bump()
+
+
+def _records(got: dict[str, Any]) -> list[Record]:
+    vecs = got["embeddings"]
+    return [
+        Record(rid, doc, dict(meta), np.asarray(vecs[i], dtype=np.float32))
+        for i, (rid, doc, meta) in enumerate(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        )
+    ]
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:

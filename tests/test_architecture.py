@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "attribution": 2, "dates": 2, "conversation": 2, "prompts": 2, "ingest": 2,
     "briefing": 2, "briefing_llm": 2, "saved_briefings": 2, "answer": 2, "render": 2, "sides": 2,
     "speech_lexicon": 2,
+    "store_faults": 2, "transfer": 2,
     "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2, "formats": 2,
     # 3: the facade that wires the parts
     "service": 3,
