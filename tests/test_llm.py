@@ -171,6 +171,7 @@ def test_correct_quotes_are_verified_with_exact_offsets(seeded, fake: FakeLLM) -
         "quotes_unverified": 0,
         "citations": 2,
         "citations_fixed": 0,
+        "links_removed": 0,
     }
     assert ans.usage == {
         "requests": 1,
