@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "briefing": 2, "briefing_llm": 2, "saved_briefings": 2, "answer": 2, "render": 2, "sides": 2,
     "speech_lexicon": 2,
     "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2, "formats": 2,
+    "parsing": 2,
     # 3: the facade that wires the parts
     "service": 3,
     # 4: front ends and what sits on the facade
