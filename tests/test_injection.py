@@ -399,3 +399,55 @@ def test_unverified_and_link_marks_are_what_the_reader_sees(
     assert ans.text == f"Peskov said {UNVERIFIED_MARK} [{n}], see {LINK_MARK}."
     assert ans.verification["links_removed"] == 1 and ans.verification["quotes_unverified"] == 1
     assert ans.unverified == ("Russia will accept talks without any guarantees",)
+
+
+# ------------------------------------------------------------------ pure: links in a reply
+@pytest.mark.parametrize(
+    ("reply", "text", "removed"),
+    [
+        ("See ![x](https://e.example/p.png?q=1) [1].", "See  [1].", 1),
+        ("Read [the report](https://e.example/r) [1].", "Read the report [1].", 1),
+        ("Talks [1](https://e.example/n).", "Talks [1].", 1),
+        (
+            "At https://e.example/a?q=1, www.e.example and <https://e.example/b>. [1]",
+            f"At {LINK_MARK}, {LINK_MARK} and {LINK_MARK}. [1]",
+            3,
+        ),
+        # the definition goes; "[here][r]" is then plain text (and Markdown-escaped when shown)
+        ("Go [here][r] [1].\n[r]: https://e.example/ref", "Go [here][r] [1].", 1),
+        ("[x](javascript:alert(1)) javascript:alert(2) [1]", f"x {LINK_MARK} [1]", 2),
+        # ordinary prose is left alone: "data:" before a space, times, e.g., the source's URL
+        (
+            "The data: 40% by 10:30, e.g. in 2022 [1].",
+            "The data: 40% by 10:30, e.g. in 2022 [1].",
+            0,
+        ),
+        ("Source: https://wire.example/a1. [1]", "Source: https://wire.example/a1. [1]", 0),
+        ("Also [S1] and [source 1], not [S9].", "Also [1] and [1], not.", 0),
+    ],
+)
+def test_check_reply_makes_links_inert(reply: str, text: str, removed: int) -> None:
+    from datetime import date
+
+    from assistant.answer.citations import Source, check_reply
+    from assistant.types import ArticleRef, Chunk, Passage
+
+    art = "Officials said talks resume in June."
+    ref = ArticleRef("a1", "T", "Wire", date(2022, 6, 1), "https://wire.example/a1")
+    src = Source(1, Passage(Chunk("a1:0", "a1", 0, 0, len(art), art), ref, 1.0), art)
+    checked = check_reply(reply, [src])
+    assert checked.text == text
+    assert checked.links_removed == removed
+
+
+def test_markdown_escape_keeps_article_text_from_becoming_links() -> None:
+    from assistant.render.markdown import escape
+
+    raw = "See ![p](https://e.example/p.png) and [t](http://e.example) at www.e.example [2][3]"
+    out = escape(raw)
+    assert out == (
+        "See !\\[p](https&#58;//e.example/p.png) and \\[t](http&#58;//e.example) at "
+        "www&#46;e.example [2][3]"
+    )
+    html = MarkdownIt("commonmark").render(out)
+    assert html == f"<p>{raw}</p>\n"  # reads exactly as the text; no <a>, no <img>

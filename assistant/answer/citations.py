@@ -34,11 +34,12 @@ _CITE = re.compile(
     re.I,
 )
 LINK_MARK = "(link removed)"
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
+_PAREN = r"\((?:[^()\n]|\([^()\n]*\))*\)"  # (url), allowing one level of (...) inside
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]" + _PAREN)
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]" + _PAREN)
 _REF_DEF = re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S+.*$\n?", re.M)
 _URL = re.compile(
-    r"<?\b(?:[a-z][a-z0-9+.-]{1,20}://|www\.|(?:javascript|data|vbscript):)[^\s<>\"“”]*>?", re.I
+    r"<?\b(?:[a-z][a-z0-9+.-]{1,20}://|www\.|(?:javascript|data|vbscript):)[^\s<>\"“”]+>?", re.I
 )
 _TAG = re.compile(r"<(/?)(sources?)\b", re.I)
 
@@ -123,6 +124,8 @@ def _inert(text: str, keep: set[str]) -> tuple[str, int]:
         tail = re.search(r"[.,;:!?)\]'’]+$", bare)
         end = tail.group(0) if tail else ""
         core = bare[: len(bare) - len(end)]
+        while end.startswith(")") and core.count("(") > core.count(")"):
+            core, end = core + ")", end[1:]  # javascript:alert(1) keeps its own parenthesis
         if core in keep:
             return raw
         removed += 1
