@@ -424,6 +424,11 @@ def test_unverified_and_link_marks_are_what_the_reader_sees(
         ),
         ("Source: https://wire.example/a1. [1]", "Source: https://wire.example/a1. [1]", 0),
         ("Also [S1] and [source 1], not [S9].", "Also [1] and [1], not.", 0),
+        (
+            "\x1b[31mRed\x1b[0m \x1b]8;;https://e.example\x07x\x1b]8;;\x07 [1]",
+            f"[31mRed[0m ]8;;{LINK_MARK};; [1]",
+            1,
+        ),
     ],
 )
 def test_check_reply_makes_links_inert(reply: str, text: str, removed: int) -> None:
@@ -451,3 +456,26 @@ def test_markdown_escape_keeps_article_text_from_becoming_links() -> None:
     )
     html = MarkdownIt("commonmark").render(out)
     assert html == f"<p>{raw}</p>\n"  # reads exactly as the text; no <a>, no <img>
+
+
+def test_the_cli_draft_carries_no_terminal_control_sequences(
+    poisoned: Assistant, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model's draft with ANSI colours, an OSC 8 hyperlink and an OSC 52 clipboard write is
+    printed as plain text; the verified answer (rich) is plain text too."""
+    from typer.testing import CliRunner
+
+    from assistant import cli
+
+    hostile = (
+        "\x1b[2J\x1b[31mRussia\x1b[0m requires "
+        "\x1b]8;;https://evil.example/x\x07security guarantees\x1b]8;;\x07 "
+        "\x1b]52;c;ZXZpbA==\x07"
+    )
+    fake.script = lambda b: Reply(f"{hostile}[{_n(b)}].")
+    monkeypatch.setattr(cli, "_assistant", lambda: with_llm(poisoned, fake))
+    res = CliRunner().invoke(cli.app, ["ask", QUESTION])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stderr and "\x07" not in res.stderr
+    assert "[31mRussia[0m requires" in res.stderr  # the text of the sequences, inert
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout

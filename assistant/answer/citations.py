@@ -13,7 +13,8 @@ checked by :func:`check_reply`:
   definitions are removed, ``[label](url)`` keeps only its label, and any URL (``scheme://``,
   ``www.``, ``javascript:``/``data:``) that is not a cited source's own URL is replaced by
   ``(link removed)``, so a hijacked model cannot plant a link or a tracking image that carries
-  the question away. Verified quotations stay verbatim; renderers keep them inert.
+  the question away. Verified quotations stay verbatim; renderers keep them inert;
+* control characters (terminal escape sequences) are removed from the whole reply.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _URL = re.compile(
     r"<?\b(?:[a-z][a-z0-9+.-]{1,20}://|www\.|(?:javascript|data|vbscript):)[^\s<>\"“”]+>?", re.I
 )
 _TAG = re.compile(r"<(/?)(sources?)\b", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # but tab and newline
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def _place(quote: str, preferred: list[int], sources: list[Source]) -> tuple[int
 
 def check_reply(reply: str, sources: list[Source]) -> Checked:
     """Verify the quotes and citations of a model reply (pure; see the module docstring)."""
-    reply, links_removed = scrub_links(reply, sources)
+    reply, links_removed = scrub_links(_CONTROL.sub("", reply), sources)
     n_src = len(sources)
     quotes = list(_QUOTE.finditer(reply))
     inside = [(m.start(), m.end()) for m in quotes]
