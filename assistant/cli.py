@@ -4,6 +4,7 @@ config, eval, web, slack, feedback."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -36,12 +37,22 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# C0/C1 control characters but tab and newline: ESC sequences could recolour or clear the
+# terminal, plant OSC 8 hyperlinks or write the clipboard (OSC 52)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: str) -> str:
+    """Text with no terminal control characters (article and model text reach a terminal)."""
+    return _CONTROL.sub("", text)
+
+
 def plain(text: object, style: str = "") -> Any:
     """``text`` as a rich Text: shown as written, never read as markup (article text can hold
-    ``[/oops]`` or ``[again]``)."""
+    ``[/oops]`` or ``[again]``), without terminal control characters."""
     from rich.text import Text
 
-    return Text(str(text), style=style)
+    return Text(inert(str(text)), style=style)
 
 
 def say_error(message: object) -> None:
@@ -55,7 +66,7 @@ def Markdown(text: str) -> Any:
     """rich's Markdown renderable (markdown-it loads only for commands that print one)."""
     from rich.markdown import Markdown as RichMarkdown
 
-    return RichMarkdown(text)
+    return RichMarkdown(inert(text))
 
 
 def Table(*headers: str) -> Any:
@@ -399,7 +410,9 @@ def ask(
         if not drafted:
             err.print("[dim]LLM draft (quotes not yet verified):[/]", highlight=False)
             drafted = True
-        sys.stderr.write(token)
+        # the draft is the model's raw text: no terminal control sequences (colours,
+        # OSC 8 hyperlinks, clipboard writes) reach the terminal
+        sys.stderr.write(inert(token))
         sys.stderr.flush()
 
     answer = a.ask(

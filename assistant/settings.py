@@ -160,6 +160,21 @@ class Settings(BaseSettings):
         description="Slack bot: per-channel filters, channel id -> {sources, since, until}.",
     )
 
+    llm_total_timeout: float = Field(
+        180.0,
+        ge=0,
+        description="Seconds an LLM reply may take in all, even while it keeps trickling in "
+        "(llm_timeout bounds each wait for the next piece); then the extractive answer is "
+        "shown. 0 = no overall limit.",
+    )
+    parse_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds one HTML or PDF file may take to parse (in a worker process that "
+        "is stopped at the limit); the file is then skipped with a reason. 0 = no limit, "
+        "parsed in-process.",
+    )
+
     @field_validator("url_allowlist", mode="before")
     @classmethod
     def _split_list(cls, v: Any) -> Any:

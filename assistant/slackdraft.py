@@ -62,7 +62,7 @@ class Draft:
                     buffer_size=64,
                 )
                 text = self.text
-            self.stream.append(markdown_text=text)
+            self.stream.append(markdown_text=render.draft_markdown(text))
             if self.stream.ts:
                 self.ts = self.stream.ts
             return True

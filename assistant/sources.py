@@ -29,6 +29,7 @@ from assistant.formats import (
 )
 from assistant.limits import jsonl_lines, mb, open_limited, skip_blank
 from assistant.netguard import NetGuard
+from assistant.parsing import ParseWorker
 from assistant.settings import Settings
 from assistant.text import count_words
 from assistant.types import Article
@@ -92,12 +93,15 @@ class Reader:
         *,
         max_ratio: float = 10.0,
         guard: NetGuard | None = None,
+        parse_seconds: float = 0.0,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_ratio = max_ratio
         self.guard = guard or NetGuard()
         self.stop = threading.Event()
+        # HTML and PDF parse in a worker process stopped after parse_seconds (0: in-process)
+        self.parser = ParseWorker(parse_seconds, self.stop)
         self._client: httpx.Client | None = None
 
     @classmethod
@@ -108,6 +112,7 @@ class Reader:
             s.fetch_timeout,
             max_ratio=s.max_unpack_ratio,
             guard=NetGuard(s.allow_private_urls, tuple(s.url_allowlist)),
+            parse_seconds=s.parse_seconds,
         )
 
     def trusting(self, hosts: Iterable[str]) -> Reader:
@@ -116,6 +121,7 @@ class Reader:
             self.max_bytes, self.timeout, max_ratio=self.max_ratio, guard=self.guard.allowing(hosts)
         )
         other.stop = self.stop
+        other.parser = self.parser
         return other
 
     def _check_stop(self) -> None:
@@ -180,9 +186,9 @@ class Reader:
             with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
                 data = fh.read_all()
             if ext in PDF_EXT:
-                yield read_pdf(data, origin)
+                yield self.parser.pdf(data, origin)
             elif ext in HTML_EXT:
-                yield read_html(decode(data, origin), origin)
+                yield self.parser.html(decode(data, origin), origin)
             elif ext in FEED_EXT:
                 yield from self.read_feed(data, origin)
             elif ext in TEXT_EXT:
@@ -301,9 +307,9 @@ class Reader:
             if _looks_like_feed(ctype, body):
                 yield from self.read_feed(body, url)
             elif "pdf" in ctype:
-                yield read_pdf(body, url, url=url)
+                yield self.parser.pdf(body, url, url)
             else:
-                yield read_html(resp.text, url, url=url)
+                yield self.parser.html(resp.text, url, url)
         except IngestCancelled:
             raise
         except IngestError as e:
@@ -338,7 +344,7 @@ class Reader:
         authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
         if count_words(text) < 80 and link and is_url(link):
             page = self.fetch(link)
-            art = read_html(page.text, link, url=link)
+            art = self.parser.html(page.text, link, link)
             return make_article(
                 art.text,
                 title=str(entry.get("title", "")) or art.title,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +50,30 @@ class Hang:
     seconds: float = 5.0
 
 
-Action = Reply | Status | Hang
+@dataclass
+class Raw:
+    """Bytes that are not what the protocol promises (non-JSON, the wrong schema, a stream cut
+    short): sent as they are with ``status`` and ``content_type``. ``length`` declares a
+    Content-Length (longer than the bytes: the connection is closed early, a truncated body)."""
+
+    data: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    length: int | None = None
+
+
+@dataclass
+class Drip:
+    """A reply that never ends: a streamed token (or a byte of a JSON body) every ``every``
+    seconds until the client hangs up or ``seconds`` pass; ``sent`` counts what went out."""
+
+    every: float = 0.05
+    seconds: float = 30.0
+    sent: int = 0
+    hung_up: threading.Event = field(default_factory=threading.Event)
+
+
+Action = Reply | Status | Hang | Raw | Drip
 
 
 @dataclass
@@ -120,6 +144,10 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             if isinstance(action, Status):
                 return self._send(action.code, {"error": {"message": action.message}})
+            if isinstance(action, Raw):
+                return self._raw(action)
+            if isinstance(action, Drip):
+                return self._drip(body, action, ollama)
             try:
                 if ollama:
                     self._ollama(body, action)
@@ -129,6 +157,40 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     self._send(200, _completion(body, action))
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def _raw(self, r: Raw) -> None:
+            self.send_response(r.status)
+            self.send_header("Content-Type", r.content_type)
+            self.send_header("Content-Length", str(r.length or len(r.data)))
+            self.end_headers()
+            self.wfile.write(r.data)
+            self.wfile.flush()
+            self.close_connection = True
+
+        def _drip(self, body: dict[str, Any], d: Drip, ollama: bool) -> None:
+            self.send_response(200)
+            streamed = bool(body.get("stream", ollama))
+            kind = "application/x-ndjson" if ollama else "text/event-stream"
+            self.send_header("Content-Type", kind if streamed else "application/json")
+            if not streamed:
+                self.send_header("Content-Length", "100000")
+            self.end_headers()
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1}
+            chunk["choices"] = [{"index": 0, "delta": {"content": "word "}}]
+            piece = (
+                (json.dumps({"message": {"role": "assistant", "content": "word "}}) + "\n")
+                if ollama
+                else f"data: {json.dumps(chunk)}\n\n"
+            ).encode()
+            deadline = time.monotonic() + d.seconds
+            try:
+                while time.monotonic() < deadline and not fake.wake.is_set():
+                    self.wfile.write(piece if streamed else b" ")
+                    self.wfile.flush()
+                    d.sent += 1
+                    time.sleep(d.every)
+            except OSError:  # the client hung up
+                d.hung_up.set()
 
         def _openai_stream(self, body: dict[str, Any], r: Reply) -> None:
             self.send_response(200)

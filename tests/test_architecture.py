@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "speech_lexicon": 2,
     "store_faults": 2, "transfer": 2,
     "netguard": 2, "httpguard": 2, "limits": 2, "integrity": 2, "feedback": 2, "formats": 2,
+    "parsing": 2,
     # 3: the facade that wires the parts
     "service": 3,
     # 4: front ends and what sits on the facade

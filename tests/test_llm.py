@@ -31,8 +31,10 @@ from tests.fake_llm import (
     QUESTION,
     RUSSIA,
     Action,
+    Drip,
     FakeLLM,
     Hang,
+    Raw,
     Reply,
     Status,
     cite,
@@ -171,6 +173,7 @@ def test_correct_quotes_are_verified_with_exact_offsets(seeded, fake: FakeLLM) -
         "quotes_unverified": 0,
         "citations": 2,
         "citations_fixed": 0,
+        "links_removed": 0,
     }
     assert ans.usage == {
         "requests": 1,
@@ -235,7 +238,10 @@ def test_fabricated_quote_is_removed_and_listed(seeded, fake: FakeLLM) -> None: 
     assert [q.text for q in ans.quotes] == [KIRBY]
     assert "surrender all occupied territory" not in answer_markdown(ans)
     assert UNVERIFIED_MARK in ans.text
-    assert "1 quotation could not be found verbatim in the sources and was removed" in answer_markdown(ans)
+    assert (
+        "1 quotation could not be found verbatim in the sources and was removed"
+        in answer_markdown(ans)
+    )
     assert ans.verification["quotes_unverified"] == 1
 
 
@@ -367,6 +373,118 @@ def test_an_endpoint_that_is_down_falls_back(seeded) -> None:  # type: ignore[no
     ans = a.ask(QUESTION, top=5)
     assert ans.fallback and "cannot reach the LLM endpoint" in ans.notice
     assert "is the server running?" in ans.notice
+
+
+def _sse(*chunks: dict[str, Any]) -> bytes:
+    return "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode()
+
+
+_CHUNK = {
+    "id": "c",
+    "object": "chat.completion.chunk",
+    "created": 1,
+    "model": "fake-gpt",
+    "choices": [{"index": 0, "delta": {"content": "Russia wants "}, "finish_reason": None}],
+}
+NOT_A_COMPLETION = "sent a reply that is not a valid chat completion"
+BROKE_OFF = "broke off its reply (RemoteProtocolError: peer closed connection"
+# (fault, what the server does, what the notice says); each for both wire modes
+GARBAGE: list[tuple[str, Action, str]] = [
+    ("html page", Raw(b"<html>502 Bad Gateway</html>", content_type="text/html"), NOT_A_COMPLETION),
+    ("not JSON", Raw(b"{not json"), NOT_A_COMPLETION),
+    ("wrong schema", Raw(json.dumps({"result": "hello"}).encode()), NOT_A_COMPLETION),
+    ("choices null", Raw(json.dumps({"id": "x", "choices": None}).encode()), NOT_A_COMPLETION),
+    ("truncated body", Raw(b'{"id": "x", "choices": [', length=5000), BROKE_OFF),
+    (
+        "stream cut mid-body",
+        Raw(_sse(_CHUNK), content_type="text/event-stream", length=5000),
+        BROKE_OFF,
+    ),
+    (
+        "stream without an end",
+        Raw(_sse(_CHUNK), content_type="text/event-stream"),
+        NOT_A_COMPLETION,
+    ),
+    (
+        "HTTP 429",
+        Status(429, "rate limited"),
+        "failed with HTTP 429 (the server said: rate limited)",
+    ),
+    ("HTTP 500", Status(500, "boom"), "failed with HTTP 500 (the server said: boom)"),
+    ("empty content", Reply(""), "the LLM returned an empty answer"),
+]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize(("fault", "action", "said"), GARBAGE, ids=[g[0] for g in GARBAGE])
+def test_garbage_from_the_endpoint_falls_back_with_a_notice(
+    seeded, fake: FakeLLM, fault: str, action: Action, said: str, stream: bool
+) -> None:  # type: ignore[no-untyped-def]
+    # a failure is retried, but not an empty reply (an answer) nor after a token was shown
+    began = stream and isinstance(action, Raw) and action.content_type == "text/event-stream"
+    retried = not isinstance(action, Reply) and not began
+    fake.queue.extend([action] * (2 if retried else 1))
+    tokens: list[str] = []
+    ans = with_llm(seeded, fake, llm_max_retries=1).ask(
+        QUESTION, top=5, on_token=tokens.append if stream else None
+    )
+    assert len(fake.requests) == (2 if retried else 1)
+    assert all(bool(r["body"].get("stream")) is stream for r in fake.requests)
+    assert ans.fallback and ans.mode == "extractive"
+    assert ans.quotes == seeded.ask(QUESTION, top=5).quotes and ans.quotes
+    assert said in ans.notice, ans.notice
+    assert ans.notice.endswith("showing the answer chosen without the LLM.")
+    assert tokens == (["Russia wants "] if began else [])
+    assert "Traceback" not in answer_markdown(ans)
+    assert answer_markdown(ans).startswith(f"_{ans.notice[:30]}")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+def test_a_reply_that_trickles_past_the_total_timeout_is_cut_off(
+    seeded, fake: FakeLLM, stream: bool, provider: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A server sending a token (or a byte) every 50 ms never trips the per-read timeout; the
+    overall one ends it, the connection is dropped and the answer is not retried."""
+    drip = Drip(every=0.05, seconds=60)
+    fake.queue.append(drip)
+    opts: dict[str, Any] = {"llm_timeout": 5.0, "llm_total_timeout": 0.6, "llm_max_retries": 2}
+    if provider == "ollama":
+        opts.update(llm_provider="ollama", llm_model="llama3.2", llm_base_url=fake.url)
+    tokens: list[str] = []
+    ans = with_llm(seeded, fake, **opts).ask(
+        QUESTION, top=5, on_token=tokens.append if stream else None
+    )
+    assert ans.fallback and ans.mode == "extractive" and ans.quotes
+    assert "was still sending its reply after 0.6 s (ASSISTANT_LLM_TOTAL_TIMEOUT)" in ans.notice
+    assert len(fake.requests) == 1  # too slow is not retried
+    assert drip.hung_up.wait(10)  # we hung up; the server did not stop on its own
+    assert 0 < drip.sent < 1200
+    if stream:
+        assert "".join(tokens).startswith("word word")  # the draft streamed, then was dropped
+
+
+def test_cli_prints_the_notice_and_the_fallback_never_a_traceback(
+    seeded, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant import cli
+
+    fake.queue.extend([Raw(b"<html>oops</html>", content_type="text/html")] * 3)
+    monkeypatch.setattr(cli, "_assistant", lambda: with_llm(seeded, fake))
+    res = CliRunner().invoke(cli.app, ["ask", QUESTION, "--top", "5"])
+    assert res.exit_code == 0, res.output
+    assert NOT_A_COMPLETION in " ".join(res.stdout.split())
+    assert "showing the answer chosen without the LLM" in " ".join(res.stdout.split())
+    assert "Traceback" not in res.output and res.exception is None
+    assert len(fake.requests) == 3  # llm_max_retries=2
+
+
+def test_the_total_timeout_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.settings import Settings
+
+    assert Settings().llm_total_timeout == 180.0 and Settings().llm_timeout == 60.0
+    monkeypatch.setenv("ASSISTANT_LLM_TOTAL_TIMEOUT", "2.5")
+    assert Settings().llm_total_timeout == 2.5
 
 
 def test_a_wrong_key_is_a_clear_error(

@@ -240,7 +240,8 @@ def test_llm_answer_streams_then_is_replaced_by_the_verified_answer(
     chunks = [ch for c in streamed for ch in c.args.get("chunks", [])]
     assert {ch["type"] for ch in chunks} == {"markdown_text"}
     draft = "".join(ch["text"] for ch in chunks)
-    assert draft == good_reply(fake.answers()[0]["body"]).text
+    said = good_reply(fake.answers()[0]["body"]).text
+    assert draft == render.draft_markdown(said) and draft.replace("\u2060", "") == said
     [update] = slack.of("chat.update")
     stream_ts = begin.reply["ts"]
     assert all(c.args["ts"] == stream_ts for c in streamed[1:])

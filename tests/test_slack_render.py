@@ -81,6 +81,7 @@ def test_quote_block_escapes_text_speaker_outlet_title_and_links_the_article() -
                 "<https://example.org/news/talks_(2022)?q=%22x%20y%22&amp;page=2%7C3"
                 '|Talks &amp; &lt;terms&gt;: a "hard" (first) look — Wire &amp; Co &lt;Intl&gt;, '
                 "2022-06-16> [1]",
+                "verbatim": True,
             },
         }
     ]

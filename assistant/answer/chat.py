@@ -5,17 +5,24 @@ are optional extras, imported on first use. :class:`LangChainChat` implements th
 :class:`~assistant.answer.base.ChatModel` protocol: retries with backoff when the endpoint is
 down, overloaded, erroring or silent, and translates every failure into an :class:`LLMError`
 that says what to do.
+
+Both clients talk HTTP through :class:`DeadlineTransport`: ``llm_timeout`` bounds each wait
+for the next piece of a reply (httpx's read timeout), ``llm_total_timeout`` the whole reply,
+so a server that trickles a byte or a token at a time is cut off too. A stream that ends
+without the protocol's "finished" marker is a failure, not a short answer.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
+import httpx
+from pydantic import SecretStr, ValidationError
 
 from assistant.errors import LLMError, LLMUnavailable
 from assistant.settings import Settings
@@ -24,6 +31,50 @@ BACKOFF_SECONDS = 0.5  # first retry delay; doubles each retry
 MAX_BACKOFF_SECONDS = 8.0
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "ollama": "http://localhost:11434"}
 EXTRAS = {"openai": "langchain-openai", "ollama": "langchain-ollama"}
+
+
+class ReplyTooSlow(httpx.ReadTimeout):
+    """The reply was still arriving when the overall deadline passed."""
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, end: float, request: httpx.Request) -> None:
+        self._inner, self._end, self._request = inner, end, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:  # each read waits at most the read timeout (llm_timeout)
+            if time.monotonic() > self._end:
+                raise ReplyTooSlow("the reply did not finish in time", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """An httpx transport that gives every request ``seconds`` in all (0: no limit)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request; its response body stops with :class:`ReplyTooSlow` at the end."""
+        response = self._inner.handle_request(request)
+        if not self.seconds:
+            return response
+        end = time.monotonic() + self.seconds
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_DeadlineStream(response.stream, end, request),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._inner.close()
 
 
 def _endpoint(settings: Settings) -> str:
@@ -49,13 +100,21 @@ def chat_model(settings: Settings) -> Any:
         key,
         settings.llm_timeout,
         settings.llm_temperature,
+        settings.llm_total_timeout,
     )
 
 
 @functools.lru_cache(maxsize=8)
 def _cached_model(
-    provider: str, model: str, base_url: str | None, key: str | None, timeout: float, temp: float
+    provider: str,
+    model: str,
+    base_url: str | None,
+    key: str | None,
+    timeout: float,
+    temp: float,
+    total: float,
 ) -> Any:
+    transport = DeadlineTransport(total)
     try:
         if provider == "openai":
             from langchain_openai import ChatOpenAI
@@ -65,6 +124,7 @@ def _cached_model(
                 base_url=base_url,
                 api_key=SecretStr(key or "not-needed"),  # local servers ignore the key
                 timeout=timeout,
+                http_client=httpx.Client(transport=transport, timeout=timeout),
                 max_retries=0,  # retries with backoff are ours, the same for every provider
                 temperature=temp,
                 stream_usage=True,
@@ -77,6 +137,7 @@ def _cached_model(
             base_url=base_url,
             temperature=temp,
             client_kwargs={"timeout": timeout, "headers": headers},
+            sync_client_kwargs={"transport": transport},
         )
     except ImportError as e:
         raise LLMError(
@@ -98,11 +159,65 @@ def _server_said(exc: BaseException) -> str:
     return f" (the server said: {msg[:200]})" if msg else ""
 
 
+class MalformedReply(ValueError):
+    """The endpoint's reply does not follow the chat protocol (e.g. a stream with no end)."""
+
+
+# what LangChain's and the SDKs' errors about unreadable replies say
+_MALFORMED_HINTS = (
+    "No generation chunks",
+    "Unexpected response type",
+    "null value for 'choices'",
+    "choices",
+)
+
+
+_BAD_REPLY = (json.JSONDecodeError, ValidationError, MalformedReply)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in out and len(out) < 10:
+        out.append(e)
+        e = e.__cause__ or e.__context__
+    return out
+
+
+def _said(chain: list[BaseException], kinds: Any = ()) -> str:
+    """The most telling error of a chain: the first of ``kinds``, else the outermost."""
+    e = next((x for x in chain if kinds and isinstance(x, kinds)), chain[0])
+    return " ".join(f"{type(e).__name__}: {e}".split())[:200]
+
+
 def translate(exc: BaseException, settings: Settings) -> LLMError:
     """An exception from a chat model call as an LLMError that says what to do."""
     if isinstance(exc, LLMError):
         return exc
     where = _endpoint(settings)
+    chain = _chain(exc)
+    if any(isinstance(e, ReplyTooSlow) for e in chain):
+        return LLMUnavailable(
+            f"the LLM endpoint {where} was still sending its reply after "
+            f"{settings.llm_total_timeout:g} s (ASSISTANT_LLM_TOTAL_TIMEOUT)"
+        )
+    if any(isinstance(e, httpx.RemoteProtocolError) for e in chain):
+        return LLMUnavailable(
+            f"the LLM endpoint {where} broke off its reply "
+            f"({_said(chain, httpx.RemoteProtocolError)}); is it overloaded "
+            "or restarting?"
+        )
+    if any(
+        isinstance(e, json.JSONDecodeError | ValidationError | MalformedReply) for e in chain
+    ) or (
+        isinstance(exc, ValueError | TypeError | KeyError)
+        and any(s in str(exc) for s in _MALFORMED_HINTS)
+    ):
+        return LLMUnavailable(
+            f"the LLM endpoint {where} sent a reply that is not a valid chat completion "
+            f"({_said(chain, _BAD_REPLY)}): check that ASSISTANT_LLM_BASE_URL points at an "
+            f"{'Ollama' if settings.llm_provider == 'ollama' else 'OpenAI-compatible'} API"
+        )
     status = getattr(exc, "status_code", None)
     if status is None:
         status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -150,6 +265,13 @@ def _content(msg: Any) -> str:
     return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
 
 
+def _finished(chunk: Any) -> bool:
+    """Whether a streamed chunk carries the protocol's end marker (OpenAI ``finish_reason``,
+    Ollama ``done``)."""
+    meta = getattr(chunk, "response_metadata", None) or {}
+    return bool(meta.get("finish_reason") or meta.get("done") or meta.get("done_reason"))
+
+
 def _add_usage(total: dict[str, int], msg: Any) -> None:
     for k, v in (getattr(msg, "usage_metadata", None) or {}).items():
         if k in ("input_tokens", "output_tokens", "total_tokens") and isinstance(v, int):
@@ -192,16 +314,21 @@ class LangChainChat:
                     _add_usage(usage, msg)
                     yield _content(msg)
                     return
+                finished = False
                 for chunk in model.stream(messages):
                     _add_usage(usage, chunk)
+                    finished = finished or _finished(chunk)
                     token = _content(chunk)
                     if token:
                         emitted = True
                         yield token
+                if not finished:
+                    raise MalformedReply("the stream ended without its end-of-reply marker")
                 return
             except Exception as exc:
                 err = translate(exc, settings)
                 last = attempt == settings.llm_max_retries
-                if not isinstance(err, LLMUnavailable) or emitted or last:
+                slow = any(isinstance(e, ReplyTooSlow) for e in _chain(exc))
+                if not isinstance(err, LLMUnavailable) or emitted or last or slow:
                     raise err from exc
                 time.sleep(min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2**attempt))

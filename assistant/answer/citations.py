@@ -7,8 +7,14 @@ checked by :func:`check_reply`:
   aside, in the article of the source cited right after it (else in any source's article);
   verified spans become :class:`Quote` objects with exact article offsets, the rest are
   **removed from the prose** (replaced by ``(unverified quote removed)``) and listed;
-* citations ``[n]`` to sources that do not exist are dropped (or replaced by the source a
-  verified quote came from) and counted.
+* citations ``[n]`` (also ``[S n]``, ``[source n]``) to sources that do not exist are dropped
+  (or replaced by the source a verified quote came from) and counted;
+* outside quotations, links and images are made inert: Markdown images and reference
+  definitions are removed, ``[label](url)`` keeps only its label, and any URL (``scheme://``,
+  ``www.``, ``javascript:``/``data:``) that is not a cited source's own URL is replaced by
+  ``(link removed)``, so a hijacked model cannot plant a link or a tracking image that carries
+  the question away. Verified quotations stay verbatim; renderers keep them inert;
+* control characters (terminal escape sequences) are removed from the whole reply.
 """
 
 from __future__ import annotations
@@ -25,9 +31,19 @@ UNVERIFIED_MARK = "(unverified quote removed)"
 # closing mark of one quote and the opening mark of the next are never read as a quote
 _QUOTE = re.compile(r"[\"“”](\S(?:(?:[^\"“”\n]|\n(?!\s*\n))*?\S)?)[\"“”]")
 _CITE = re.compile(
-    r"\[\s*(?:sources?\s*)?(\d+(?:\s*(?:,|;|-|–|and)\s*(?:sources?\s*)?\d+)*)\s*\]", re.I
+    r"\[\s*(?:(?:sources?|s)\s*)?(\d+(?:\s*(?:,|;|-|–|and)\s*(?:(?:sources?|s)\s*)?\d+)*)\s*\]",
+    re.I,
+)
+LINK_MARK = "(link removed)"
+_PAREN = r"\((?:[^()\n]|\([^()\n]*\))*\)"  # (url), allowing one level of (...) inside
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]" + _PAREN)
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]" + _PAREN)
+_REF_DEF = re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S+.*$\n?", re.M)
+_URL = re.compile(
+    r"<?\b(?:[a-z][a-z0-9+.-]{1,20}://|www\.|(?:javascript|data|vbscript):)[^\s<>\"“”]+>?", re.I
 )
 _TAG = re.compile(r"<(/?)(sources?)\b", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # but tab and newline
 
 
 @dataclass(frozen=True)
@@ -66,8 +82,6 @@ def defang(text: str) -> str:
     return _TAG.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
 
 
-
-
 @dataclass
 class Checked:
     """The model's reply after verification: clean prose, verified quotes and the counts."""
@@ -77,6 +91,7 @@ class Checked:
     unverified: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)  # valid source numbers, in order of use
     citations_fixed: int = 0
+    links_removed: int = 0
 
     def counts(self) -> dict[str, int]:
         """Verification counts for ``Answer.verification``."""
@@ -85,13 +100,64 @@ class Checked:
             "quotes_unverified": len(self.unverified),
             "citations": len(self.cited),
             "citations_fixed": self.citations_fixed,
+            "links_removed": self.links_removed,
         }
+
+
+def _inert(text: str, keep: set[str]) -> tuple[str, int]:
+    """Prose (no quotations) with its images, Markdown links and foreign URLs made inert."""
+    removed = 0
+
+    def image(m: re.Match[str]) -> str:
+        nonlocal removed
+        removed += 1
+        return ""
+
+    def label(m: re.Match[str]) -> str:
+        nonlocal removed
+        removed += 1
+        inner = m.group(1).strip()
+        return f"[{inner}]" if _CITE.fullmatch(f"[{inner}]") else inner
+
+    def url(m: re.Match[str]) -> str:
+        nonlocal removed
+        raw = m.group(0)
+        bare = raw.strip("<>")
+        tail = re.search(r"[.,;:!?)\]'’]+$", bare)
+        end = tail.group(0) if tail else ""
+        core = bare[: len(bare) - len(end)]
+        while end.startswith(")") and core.count("(") > core.count(")"):
+            core, end = core + ")", end[1:]  # javascript:alert(1) keeps its own parenthesis
+        if core in keep:
+            return raw
+        removed += 1
+        return LINK_MARK + end
+
+    text = _REF_DEF.sub(lambda m: image(m), text)
+    text = _IMAGE.sub(image, text)
+    text = _MD_LINK.sub(label, text)
+    return _URL.sub(url, text), removed
+
+
+def scrub_links(reply: str, sources: list[Source]) -> tuple[str, int]:
+    """The reply with links made inert outside its quotations, and how many were removed."""
+    keep = {s.ref.url for s in sources if s.ref.url}
+    pieces: list[str] = []
+    removed = pos = 0
+    for m in _QUOTE.finditer(reply):
+        text, n = _inert(reply[pos : m.start()], keep)
+        pieces += [text, m.group(0)]
+        removed += n
+        pos = m.end()
+    text, n = _inert(reply[pos:], keep)
+    pieces.append(text)
+    return "".join(pieces), removed + n
 
 
 def _numbers(group: str) -> list[int]:
     """The source numbers of a citation like ``1, 2`` or ``2-3``."""
     out: list[int] = []
-    for a, b in re.findall(r"(\d+)(?:\s*[-–]\s*(?:sources?\s*)?(\d+))?", group, re.I):
+    for a, b in re.findall(r"(\d+)(?:\s*[-–]\s*(?:(?:sources?|s)\s*)?(\d+))?", group, re.I):
         lo, hi = int(a), int(b or a)
         out.extend(range(lo, hi + 1) if 0 <= hi - lo <= 10 else (lo, hi))
     return out
@@ -117,6 +183,7 @@ def _place(quote: str, preferred: list[int], sources: list[Source]) -> tuple[int
 
 def check_reply(reply: str, sources: list[Source]) -> Checked:
     """Verify the quotes and citations of a model reply (pure; see the module docstring)."""
+    reply, links_removed = scrub_links(_CONTROL.sub("", reply), sources)
     n_src = len(sources)
     quotes = list(_QUOTE.finditer(reply))
     inside = [(m.start(), m.end()) for m in quotes]
@@ -136,7 +203,7 @@ def check_reply(reply: str, sources: list[Source]) -> Checked:
             preferred = [n for n in _numbers(cites[follows[qi]].group(1)) if 1 <= n <= n_src]
         placed[qi] = _place(q.group(1), preferred, sources)
 
-    out = Checked(text="")
+    out = Checked(text="", links_removed=links_removed)
     seen: set[tuple[str, int, int]] = set()
     events = sorted(
         [(q.start(), q.end(), "q", i) for i, q in enumerate(quotes)]

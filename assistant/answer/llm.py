@@ -3,8 +3,8 @@
 The model sees numbered, dated, attributed passages inside ``<source>`` tags and is told they
 are data, not instructions (``prompts/answer.md``). Its reply is checked by
 :func:`assistant.answer.citations.check_reply`; an answer left without any valid citation falls
-back to the extractive answer (``fallback=True``), as does an endpoint that stays down,
-erroring or silent after the retries. A rejected key, a missing model or a refused request
+back to the extractive answer (``fallback=True``), as does an empty reply and an endpoint
+that stays down, erroring, silent, too slow or unreadable after the retries. A rejected key, a missing model or a refused request
 raise :class:`LLMError`. The chat model is a collaborator (:class:`ChatModel`); LangChain
 lives in :mod:`assistant.answer.chat`.
 """
@@ -145,6 +145,9 @@ class LLMAnswerer:
                     yield TokenEvent(token)
         except LLMUnavailable as e:
             yield AnswerEvent(_fallback(plain, f"the LLM answer failed: {e}", usage=usage))
+            return
+        if not "".join(parts).strip():
+            yield AnswerEvent(_fallback(plain, "the LLM returned an empty answer", usage=usage))
             return
         checked = check_reply("".join(parts), sources)
         if not checked.cited:

@@ -11,11 +11,20 @@ from assistant.types import Answer, Briefing, Quote
 ABSTAIN = "The sources don't answer this."
 
 
+# a '[' that could open a link, image or link definition: all but citations like [2], [S2]
+# (no definition can exist, so [2][3] is never a reference link)
+_BRACKET = re.compile(r"\[(?!S?\d+\](?![(:]))")
+_SCHEME = re.compile(r"(?<=[a-z0-9+.-])://|(?<=\bwww)\.", re.I)
+
+
 def escape(text: str, flat: bool = True) -> str:
-    """Text safe inside Markdown: no raw HTML; ``flat`` also folds it onto one line."""
+    """Text safe inside Markdown: no raw HTML, no links or images (brackets escaped, URLs not
+    auto-linked); ``flat`` also folds it onto one line. Rendered, it reads as the text."""
     if flat:
         text = " ".join(text.split())
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _BRACKET.sub(lambda m: "\\" + m.group(0), text)
+    return _SCHEME.sub(lambda m: "&#58;//" if m.group(0) == "://" else "&#46;", text)
 
 
 def quotes_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:

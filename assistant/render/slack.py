@@ -115,7 +115,8 @@ def section(text: str) -> Block:
     """A mrkdwn section (the caller keeps ``text`` within :data:`SECTION_CHARS`)."""
     if len(text) > SECTION_CHARS:
         raise ValueError(f"section text of {len(text)} characters; the limit is {SECTION_CHARS}")
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    # verbatim: Slack does not turn bare URLs or names in article text into links or mentions
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def sections(text: str) -> list[Block]:
@@ -345,6 +346,17 @@ def draft_message(text: str, status: str = "writing…") -> Message:
     note = context(escape(f"Draft, {status} quotes not yet verified"))
     blocks = [section(prose(body)), note]
     return {"text": "Writing the answer…", "blocks": blocks}
+
+
+def draft_markdown(token: str) -> str:
+    """A piece of an unverified draft for ``chat.appendStream``'s Markdown, made inert.
+
+    Character by character (a URL may be split across tokens): Slack's three control
+    characters escaped and an invisible word joiner after each ``]`` and ``:``, so no
+    ``[label](url)``, image or ``scheme://`` is linked; it reads the same. The verified answer
+    replaces the draft.
+    """
+    return escape(token).replace("]", "]\u2060").replace(":", ":\u2060")
 
 
 def status_message(text: str) -> Message:
