@@ -60,6 +60,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     assert run.returncode == 0, out[-6000:]
     assert "Selected: 6/6" in out and "Tested: 6" in out, out[-3000:]
     summary = out[out.index("Test cases:") :]
+    print(summary)  # the figures for docs/reliability.md (pytest -rP shows them)
     generated = int(summary.split()[2])
     assert generated >= 300 and f"{generated} passed" in summary, summary
     assert "failure" not in summary.lower() and "error" not in summary.lower(), summary

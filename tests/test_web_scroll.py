@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.test_api import DESIGN_Q
-from tests.test_web import ask, browser, page, served  # noqa: F401  (fixtures)
+from tests.test_web import ask, browser, page, served, shoot  # noqa: F401  (fixtures)
 
 WIDE = {"width": 1360, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -89,3 +89,4 @@ def test_a_citation_click_scrolls_the_highlight_into_view(page: Any, viewport: A
     assert mark["y"] >= header["bottom"] - 1 or header["bottom"] <= seen["top"]  # not under it
     if viewport is PHONE:  # the panel is below the chat: the page itself moved down to it
         assert page.evaluate("window.scrollY") > 300
+        shoot(page, "phone-citation.png")
