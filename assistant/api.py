@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -34,7 +33,7 @@ from assistant.errors import (
     LLMError,
     QuestionError,
 )
-from assistant.httpguard import BodyLimit, RateLimit, docs_page, no_surrogates
+from assistant.httpguard import BodyLimit, RateLimit, docs_page, iso_day, no_surrogates
 from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
@@ -47,15 +46,8 @@ MIN_TOKEN_CHARS = 16
 Text = Annotated[str, AfterValidator(no_surrogates)]
 
 
-def _iso_day(value: object) -> object:
-    """Only ``YYYY-MM-DD`` text is a day (pydantic alone also takes 0 or "1700000000")."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        return value
-    raise ValueError("expected a day as 'YYYY-MM-DD'")
-
-
 #: A day in a request: the JSON string ``YYYY-MM-DD`` and nothing else.
-Day = Annotated[date, BeforeValidator(_iso_day)]
+Day = Annotated[date, BeforeValidator(iso_day)]
 
 
 # --------------------------------------------------------------------------- schemas

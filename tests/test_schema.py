@@ -135,3 +135,12 @@ def test_ingest_declares_its_422(client: httpx.Client) -> None:
     assert {"413", "415", "422", "503"} <= set(declared)
     r = client.post("/api/ingest", json={})
     assert r.status_code == 422 and r.json()["error"].startswith("invalid JSON body")
+
+
+def test_the_sources_link_names_the_article_operation(client: httpx.Client) -> None:
+    """The stateful phase follows ``/api/sources`` ids into ``/api/articles/{id}``."""
+    paths = client.get("/openapi.json").json()["paths"]
+    link = paths["/api/sources"]["get"]["responses"]["200"]["links"]["GetArticle"]
+    assert link["operationId"] == paths["/api/articles/{article_id}"]["get"]["operationId"]
+    first = client.get("/api/sources").json()[0]["id"]
+    assert client.get(f"/api/articles/{first}").json()["id"] == first
