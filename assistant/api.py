@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -33,7 +33,7 @@ from assistant.errors import (
     LLMError,
     QuestionError,
 )
-from assistant.httpguard import BodyLimit, RateLimit, docs_page, no_surrogates
+from assistant.httpguard import BodyLimit, RateLimit, docs_page, iso_day, no_surrogates
 from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
@@ -44,6 +44,10 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 MIN_TOKEN_CHARS = 16
 #: Text that must be valid Unicode (a lone surrogate is refused with 422, not a 500 later).
 Text = Annotated[str, AfterValidator(no_surrogates)]
+
+
+#: A day in a request: the JSON string ``YYYY-MM-DD`` and nothing else.
+Day = Annotated[date, BeforeValidator(iso_day)]
 
 
 # --------------------------------------------------------------------------- schemas
@@ -57,13 +61,16 @@ class HistoryTurn(BaseModel):
 class AskRequest(BaseModel):
     """A question with optional conversation history and filters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "What does Russia require before talks?"}]},
+    )
 
     question: Text = Field(description="The question, in English.")
     history: list[HistoryTurn] = Field(default_factory=list, description="Earlier turns.")
-    as_of: date | None = Field(None, description="Ignore articles published after this day.")
-    since: date | None = Field(None, description="Only articles published on or after.")
-    until: date | None = Field(None, description="Only articles published on or before.")
+    as_of: Day | None = Field(None, description="Ignore articles published after this day.")
+    since: Day | None = Field(None, description="Only articles published on or after.")
+    until: Day | None = Field(None, description="Only articles published on or before.")
     sources: list[Text] = Field(default_factory=list, description="Only these outlets.")
     top: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
     mode: Literal["extractive", "llm"] | None = Field(
@@ -74,12 +81,15 @@ class AskRequest(BaseModel):
 class BriefRequest(BaseModel):
     """A briefing request: a topic with optional filters and a saved-briefing delta."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"topic": "talks between Russia and the United States"}]},
+    )
 
     topic: Text = Field(description="What the briefing is about, in English.")
-    as_of: date | None = Field(None, description="Ignore articles published after this day.")
-    since: date | None = Field(None, description="Only articles published on or after.")
-    until: date | None = Field(None, description="Only articles published on or before.")
+    as_of: Day | None = Field(None, description="Ignore articles published after this day.")
+    since: Day | None = Field(None, description="Only articles published on or after.")
+    until: Day | None = Field(None, description="Only articles published on or before.")
     sources: list[Text] = Field(default_factory=list, description="Only these outlets.")
     since_last: Text | None = Field(None, description="Only what is new since this saved one.")
     save: Text | None = Field(None, description="Save this briefing under this name.")
@@ -326,6 +336,29 @@ INGEST_BODY = {
 }
 
 
+#: /api/brief answers JSON, or Markdown / a whole HTML page on request (``format``).
+BRIEF_CONTENT: dict[str, Any] = {
+    "content": {
+        "application/json": {},
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+    }
+}
+#: Methods the catch-all answers (404 unknown route, 405 known route with another method).
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "QUERY"]
+#: An OpenAPI link: each listed article's id opens it (clients and schemathesis follow it).
+SOURCES_LINKS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "links": {
+            "GetArticle": {
+                "operationId": "article_api_articles__article_id__get",
+                "parameters": {"article_id": "$response.body#/0/id"},
+            }
+        }
+    }
+}
+
+
 def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
     """The FastAPI app with the JSON API; the web chat mounts itself on it."""
     uploads = uploads or Uploads(assistant)
@@ -357,7 +390,8 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         ),
     )
     app.add_middleware(RateLimit, per_minute=s.rate_limit_per_minute)
-    guard = [Depends(bearer_guard(s.api_token))]
+    # declared (and so in the OpenAPI schema) only when enforced: the schema tells the truth
+    guard = [Depends(bearer_guard(s.api_token))] if s.api_token else []
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -394,7 +428,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         "/api/brief",
         tags=["ask"],
         dependencies=guard,
-        responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+        responses={200: BRIEF_CONTENT, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     )
     def brief(body: BriefRequest) -> Response:
         """A briefing (same JSON as `brief --format json`; md or html on request)."""
@@ -417,7 +451,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             return PlainTextResponse(briefing_markdown(b), media_type="text/markdown")
         return JSONResponse(briefing_json(b))
 
-    @app.get("/api/sources", tags=["library"], dependencies=guard)
+    @app.get("/api/sources", tags=["library"], dependencies=guard, responses=SOURCES_LINKS)
     def sources() -> list[SourceOut]:
         """Stored articles, newest first."""
         return [SourceOut(**s.to_json()) for s in assistant.sources()]
@@ -450,7 +484,10 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         tags=["library"],
         dependencies=guard,
         openapi_extra=INGEST_BODY,
-        responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut}},
+        responses={
+            **{n: {"model": ErrorOut} for n in (413, 415, 422)},
+            503: {"model": ErrorOut, "description": "The server is shutting down; run it again."},
+        },
     )
     async def ingest(request: Request) -> dict[str, object]:
         """Add articles: multipart ``files`` (and ``urls``), or JSON ``{"urls": [...]}``."""
@@ -480,12 +517,9 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             raise UploadRejected(f"nothing was added: {reasons}", 422)
         return uploads.public(report)
 
-    @app.api_route(
-        "/api/{rest:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-        include_in_schema=False,
-    )
-    def unknown(rest: str, request: Request) -> None:
+    @app.api_route("/api/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
+    @app.api_route("/healthz", methods=ALL_METHODS, include_in_schema=False)
+    def unknown(request: Request, rest: str = "") -> None:
         """Unknown API routes answer in the API's error shape (not the chat's)."""
         for route in app.routes:
             regex = getattr(route, "path_regex", None)
@@ -503,7 +537,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
                     headers={"Allow": ", ".join(sorted(methods))},
                 )
         raise HTTPException(
-            404, f"no API route {request.method} /api/{rest[:100]}; see /docs for the routes"
+            404, f"no API route {request.method} {request.url.path[:100]}; see /docs for the routes"
         )
 
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +30,14 @@ def no_surrogates(text: str) -> str:
     if has_surrogates(text):
         raise ValueError("contains a lone UTF-16 surrogate (e.g. \\ud800); send valid Unicode text")
     return text
+
+
+def iso_day(value: object) -> object:
+    """A pydantic validator: only ``YYYY-MM-DD`` text is a day (pydantic alone also takes
+    ``0`` or ``"1700000000"`` as 1970-01-01 and later, which the schema does not allow)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value
+    raise ValueError("expected a day as 'YYYY-MM-DD'")
 
 
 async def send_error(send: Send, status: int, message: str, headers: dict[str, str]) -> None:

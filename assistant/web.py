@@ -185,6 +185,7 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                     buttons=[],
                     feedback_options=None,
                     layout="panel",
+                    autoscroll=False,  # ui/chat.js keeps the question in view instead
                     examples=[{"text": e} for e in EXAMPLES],
                     placeholder="Ask about the articles. Answers are verbatim quotes.",
                 )
@@ -353,6 +354,7 @@ def build_app(assistant: Assistant | None = None) -> FastAPI:
         footer_links=[],
         run_history=False,
         css_paths=[data_file("ui", "style.css")],
+        js=ui_file("chat.js"),
         theme=gr.themes.Soft(),
         ssr_mode=False,
         mcp_server=False,

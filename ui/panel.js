@@ -15,11 +15,21 @@ if (window.__briefingCitations) {
 window.__briefingCitations = openCitation;
 document.addEventListener("click", openCitation, true);
 
-// After the panel shows an article, bring the highlighted quote into view.
+// After the panel shows an article, bring the highlighted quote into view. Side by side with
+// the chat (wide screens) the sticky column scrolls by itself, a third of the way down; stacked
+// below the chat (phones, ~390 px) the page scrolls to the highlight, which would otherwise
+// load far below the citation that was clicked.
 watch("value", () => {
   const mark = element.querySelector("mark.cited, mark.passage");
   const column = element.closest("#sources-column");
   if (!mark || !column) return;
-  const top = mark.getBoundingClientRect().top - column.getBoundingClientRect().top;
-  column.scrollTo({ top: column.scrollTop + top - column.clientHeight / 3, behavior: "smooth" });
+  const box = column.getBoundingClientRect();
+  const beside = box.top >= 0 && box.bottom <= window.innerHeight + 1 &&
+    column.scrollHeight > column.clientHeight;
+  if (beside) {
+    const top = mark.getBoundingClientRect().top - box.top;
+    column.scrollTo({ top: column.scrollTop + top - column.clientHeight / 3, behavior: "smooth" });
+  } else {
+    mark.scrollIntoView({ behavior: "smooth", block: "center" });
+  }
 });
