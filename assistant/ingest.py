@@ -1,7 +1,9 @@
 """The ingest pipeline: read -> segment and chunk -> embed -> store, overlapped in threads.
 
 Parsing runs in the caller's thread while the encoder (which releases the GIL) works on the
-previous batch and a writer thread commits the batch before that to Chroma.
+previous batch and a writer thread commits the batch before that to Chroma. With
+``workers`` > 1, that many encoder threads take batches from the queue at once (the
+encoder's session is shared; each run gets its share of the cores, see settings).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,7 +102,11 @@ class Ingestor:
         chunk_words: int = 120,
         overlap: int = 1,
         batch_articles: int = 64,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be 1 or more; got {workers}")
+        self.workers = workers
         self.store = store
         self.embedder = embedder
         self.reader = reader
@@ -121,8 +127,8 @@ class Ingestor:
         report = IngestReport(total=estimate_total(targets, self.reader) if progress else None)
         seen_ids: set[str] = set()
         read_files: set[str] = set()
-        to_encode: queue.Queue[object] = queue.Queue(maxsize=2)
-        to_write: queue.Queue[object] = queue.Queue(maxsize=2)
+        to_encode: queue.Queue[object] = queue.Queue(maxsize=self.workers + 1)
+        to_write: queue.Queue[object] = queue.Queue(maxsize=self.workers + 1)
         errors: list[BaseException] = []
         lock = threading.Lock()
 
@@ -140,9 +146,20 @@ class Ingestor:
             finally:
                 to_write.put(_STOP)
 
+        def batches() -> Iterator[object]:
+            """What the encoders send, until every one of them has stopped."""
+            stopped = 0
+            while stopped < self.workers:
+                item = to_write.get()
+                if item is _STOP:
+                    stopped += 1
+                else:
+                    yield item
+
         def writer() -> None:
+            items = batches()
             try:
-                while (item := to_write.get()) is not _STOP:
+                for item in items:
                     done: Batch = item[0]  # type: ignore[index]
                     vecs: np.ndarray = item[1]  # type: ignore[index]
                     pos = 0
@@ -166,13 +183,11 @@ class Ingestor:
                             progress(report)
             except BaseException as e:
                 errors.append(e)
-                while to_write.get() is not _STOP:  # drain so the encoder never blocks
+                for _ in items:  # drain so no encoder blocks
                     pass
 
-        threads = [
-            threading.Thread(target=encoder, daemon=True),
-            threading.Thread(target=writer, daemon=True),
-        ]
+        threads = [threading.Thread(target=encoder, daemon=True) for _ in range(self.workers)]
+        threads.append(threading.Thread(target=writer, daemon=True))
         for t in threads:
             t.start()
         pending: list[Article] = []
@@ -223,7 +238,8 @@ class Ingestor:
                     flush()
             flush()
         finally:
-            to_encode.put(_STOP)
+            for _ in range(self.workers):
+                to_encode.put(_STOP)
             for t in threads:
                 t.join()
         if errors:

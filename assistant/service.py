@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 import unicodedata
@@ -66,6 +67,8 @@ class Assistant:
             s.embedding_backend,
             s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
+            device=s.device,
+            threads=encoder_threads(s.ingest_workers),
         )
         self.store: Store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
@@ -96,7 +99,12 @@ class Assistant:
         """Add or update the articles under ``targets`` (files, folders, feeds, URLs)."""
         s = self.settings
         ing = Ingestor(
-            self.store, self.embedder, self.reader, s.chunk_words, s.chunk_overlap_sentences
+            self.store,
+            self.embedder,
+            self.reader,
+            s.chunk_words,
+            s.chunk_overlap_sentences,
+            workers=s.ingest_workers,
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
@@ -432,6 +440,12 @@ class Assistant:
                 "articles and the matching are English: please ask in English"
             )
         return q
+
+
+def encoder_threads(workers: int) -> int:
+    """Intra-op threads per encode: the cores shared by ``workers`` parallel batches (0 for
+    one worker: the runtime's default, every physical core)."""
+    return 0 if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
 
 
 NO_LLM = "No LLM is configured (set ASSISTANT_LLM_PROVIDER); showing quotes only"

@@ -160,6 +160,20 @@ class Settings(BaseSettings):
         description="Slack bot: per-channel filters, channel id -> {sources, since, until}.",
     )
 
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto",
+        description="Where the encoder runs: auto = an NVIDIA GPU when onnxruntime-gpu (onnx "
+        "backends) or torch (torch backend) can use one, Apple's MPS (torch backend only), "
+        "else the CPU. A device named here but missing is an error.",
+    )
+    ingest_workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Encoder batches run at once while ingesting; with more than 1, each "
+        "encode in this process gets cores/workers threads (1: one batch on every core).",
+    )
+
     @field_validator("url_allowlist", mode="before")
     @classmethod
     def _split_list(cls, v: Any) -> Any:
