@@ -15,12 +15,13 @@ from assistant.integrity import record, verify_model, verify_recorded
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+SHORT_BATCH = 8  # texts per encode for sentences and questions (see embed_cached)
 
 
 class Embedder(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """One L2-normalised row per text; ``(0, dimension)`` for no texts."""
         ...
 
@@ -116,13 +117,14 @@ class SentenceEmbedder:
             threads=self.threads,
         )
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Encode documents in batches; rows are unit length."""
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Encode documents in batches (``batch_size``, else the configured one); rows are
+        unit length."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = self.model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -136,7 +138,7 @@ class SentenceEmbedder:
             # short texts at question time: small length-sorted batches waste less on padding
             vecs = self.model.encode(
                 missing,
-                batch_size=8,
+                batch_size=SHORT_BATCH,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embed import Embedder
+from assistant.answer.vectors import text_hash
+from assistant.embed import SHORT_BATCH, Embedder
 from assistant.sources import (
     FEED_EXT,
     JSON_EXT,
@@ -33,7 +34,9 @@ from assistant.text import chunk_article
 from assistant.types import Article, Chunk
 
 ProgressFn = Callable[["IngestReport"], None]
-Batch = list[tuple[Article, list[Chunk], bool, str | None]]
+SentenceSpans = list[tuple[int, int, str]]  # start, end, text of each quotable span
+SpansFn = Callable[[Article, list[Chunk]], SentenceSpans]
+Batch = list[tuple[Article, list[Chunk], bool, str | None, SentenceSpans]]
 _STOP = object()
 WRITE_GROUP = 8  # articles committed together (three Chroma calls per group)
 
@@ -103,7 +106,12 @@ class Ingestor:
         overlap: int = 1,
         batch_articles: int = 64,
         workers: int = 1,
+        spans: SpansFn | None = None,
     ) -> None:
+        """``spans``, when given, names each article's quotable sentences: their vectors are
+        computed with the chunks' and kept with the store (the ``sentence_vectors`` setting).
+        """
+        self.spans = spans
         if workers < 1:
             raise ValueError(f"workers must be 1 or more; got {workers}")
         self.workers = workers
@@ -138,9 +146,13 @@ class Ingestor:
                     batch: Batch = item  # type: ignore[assignment]
                     if self.reader.stop.is_set():
                         continue  # shutting down: drop queued work; a rerun ingests it
-                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
+                    texts = [embedding_text(a, c) for a, cs, _, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts)
-                    to_write.put((batch, vecs))
+                    short = [t for *_, spans in batch for _, _, t in spans]
+                    # sentences in small batches, as questions encode them (int8 activations
+                    # are scaled per batch: mixed with long chunks they would drift)
+                    kept = self.embedder.embed(short, SHORT_BATCH) if short else vecs[:0]
+                    to_write.put((batch, vecs, kept))
             except BaseException as e:  # surfaced in the caller's thread
                 errors.append(e)
             finally:
@@ -162,16 +174,25 @@ class Ingestor:
                 for item in items:
                     done: Batch = item[0]  # type: ignore[index]
                     vecs: np.ndarray = item[1]  # type: ignore[index]
+                    span_vecs: np.ndarray = item[2]  # type: ignore[index]
                     pos = 0
                     rows = []
-                    for article, chunks, is_new, replaces in done:
+                    kept = []
+                    for article, chunks, is_new, replaces, _ in done:
                         rows.append((article, chunks, vecs[pos : pos + len(chunks)], is_new))
                         pos += len(chunks)
                         if replaces:  # the same file now holds different text
                             self.store.delete_article(replaces)
+                    pos = 0
+                    for article, *_, spans in done:
+                        keys = [(s, e, text_hash(t)) for s, e, t in spans]
+                        kept.append((article.id, keys, span_vecs[pos : pos + len(spans)]))
+                        pos += len(spans)
                     for g in range(0, len(rows), WRITE_GROUP):
                         group = rows[g : g + WRITE_GROUP]
                         self.store.put_articles([(a, cs, v) for a, cs, v, _ in group])
+                        if self.spans is not None:
+                            self.store.put_span_vectors(kept[g : g + WRITE_GROUP])
                         with lock:
                             for _, cs, _, is_new in group:
                                 report.chunks += len(cs)
@@ -211,7 +232,8 @@ class Ingestor:
                     old = by_origin.get(a.origin)
                     replaces = old if old and old != a.id else None
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
-                batch.append((a, chunks, a.id not in stored and not replaces, replaces))
+                spans = self.spans(a, chunks) if self.spans is not None else []
+                batch.append((a, chunks, a.id not in stored and not replaces, replaces, spans))
             pending.clear()
             if batch:
                 to_encode.put(batch)

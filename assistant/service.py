@@ -38,7 +38,9 @@ from assistant.types import (
     Answer,
     AnswerEvent,
     Article,
+    ArticleRef,
     AskEvent,
+    Chunk,
     Filters,
     Passage,
     StatusEvent,
@@ -86,7 +88,8 @@ class Assistant:
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = SpeakerCache()
-        self.vectors = SpanVectors(self.embedder.embed_cached)
+        kept = self.store.span_vectors if s.sentence_vectors == "ingest" else None
+        self.vectors = SpanVectors(self.embedder.embed_cached, stored=kept)
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -105,11 +108,21 @@ class Assistant:
             s.chunk_words,
             s.chunk_overlap_sentences,
             workers=s.ingest_workers,
+            spans=self.sentence_spans if s.sentence_vectors == "ingest" else None,
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
             self._texts.clear()  # the lexical index notices the store's new generation itself
         return report
+
+    def sentence_spans(self, article: Article, chunks: list[Chunk]) -> list[tuple[int, int, str]]:
+        """The spans the extractive answerer would consider in these chunks (start, end, text):
+        the ones whose vectors ``sentence_vectors="ingest"`` computes with the chunks."""
+        ref = ArticleRef(article.id, article.title, article.source, article.published, article.url)
+        passages = [Passage(c, ref, 0.0) for c in chunks]
+        texts = {article.id: article.text}
+        cands = extractive.candidates(passages, texts, self.speakers, max_passages=len(chunks))
+        return [(c.start, c.end, c.text) for c in cands]
 
     # ---------------------------------------------------------------- reads
     def sources(self) -> list[StoredArticle]:

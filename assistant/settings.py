@@ -174,6 +174,14 @@ class Settings(BaseSettings):
         "encode in this process gets cores/workers threads (1: one batch on every core).",
     )
 
+    sentence_vectors: Literal["query", "ingest"] = Field(
+        "query",
+        description="When quotable sentences are encoded: 'query' (the first question over an "
+        "article encodes its candidates, kept in memory) or 'ingest' (with the chunks, kept "
+        "with the store: every question fast, ingest about half as fast; an existing store "
+        "gets them with `assistant ingest --force`).",
+    )
+
     @field_validator("url_allowlist", mode="before")
     @classmethod
     def _split_list(cls, v: Any) -> Any:

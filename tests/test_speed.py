@@ -119,3 +119,69 @@ def test_a_failing_encoder_worker_stops_the_ingest_with_its_error(tmp_path: Path
     ing = Ingestor(store, Broken(), Reader(), 30, 0, batch_articles=1, workers=2)
     with pytest.raises(EmbeddingError, match="ran out of memory"):
         ing.run([str(tmp_path / "news")])
+
+
+QUESTION = "What does Russia require before talks?"
+
+
+def test_sentence_vectors_kept_at_ingest_answer_without_encoding_candidates(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    from tests.conftest import CORPUS
+
+    answers = {}
+    encoded: dict[str, list[str]] = {}
+    for mode in ("query", "ingest"):
+        a = Assistant(Settings(data_dir=tmp_path / mode, sentence_vectors=mode), embedder=embedder)
+        assert a.ingest([str(CORPUS)]).added == 1
+        calls: list[str] = []
+        embed = a.vectors.embed
+        a.vectors.embed = lambda texts, embed=embed, calls=calls: (
+            calls.extend(texts) or embed(texts)
+        )
+        answers[mode] = a.ask(QUESTION)
+        encoded[mode] = calls
+        [article] = a.store.list_articles()
+        kept = a.store.span_vectors([article.ref.article_id])
+        if mode == "query":
+            assert kept == {}
+            continue
+        text = a.article(article.ref.article_id).text  # type: ignore[union-attr]
+        spans = a.sentence_spans(
+            a.article(article.ref.article_id),  # type: ignore[arg-type]
+            [c for c, _ in a.store.iter_chunks()],
+        )
+        assert len(kept) == len(spans) > 10
+        for start, end, span_text in spans:
+            _, vec = kept[(article.ref.article_id, start, end)]
+            assert text[start:end] == span_text
+            fresh = embedder.embed_cached([span_text])[0]
+            assert float(vec @ fresh) > 0.99  # float16, batched with the chunks
+    assert encoded["ingest"] == []  # every candidate's vector came from the store
+    assert len(encoded["query"]) > 5
+    q, i = answers["query"], answers["ingest"]
+    assert [(x.text, x.speaker, x.start) for x in q.quotes] == [
+        (x.text, x.speaker, x.start) for x in i.quotes
+    ]
+    assert i.quotes[0].speaker == "Officials from the Russian side"
+
+
+def test_a_kept_vector_is_never_used_for_other_text(embedder: SentenceEmbedder) -> None:
+    from assistant.answer.vectors import SpanVectors, text_hash
+
+    old = embedder.embed(["The harbor reopened on Monday."])[0]
+    kept = {("a1", 0, 29): (text_hash("The harbor reopened on Monday."), old)}
+    encoded: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        encoded.extend(texts)
+        return embedder.embed(texts)
+
+    vectors = SpanVectors(embed, stored=lambda ids: {k: v for k, v in kept.items() if k[0] in ids})
+    got = vectors.vectors([("a1", 0, 29)], ["The harbor reopened on Monday."])
+    assert encoded == [] and np.allclose(got[0], old)
+    new = "The harbor stayed closed today."  # the article was replaced under the same id
+    fresh = SpanVectors(embed, stored=lambda ids: {k: v for k, v in kept.items() if k[0] in ids})
+    got = fresh.vectors([("a1", 0, 29)], [new])
+    assert encoded == [new]
+    assert float(got[0] @ embedder.embed([new])[0]) > 0.999
