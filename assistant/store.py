@@ -307,8 +307,8 @@ class ChromaStore:
     # ------------------------------------------------------------------ sentence vectors
     @property
     def _sentence_col(self) -> Any:
-        """``<prefix>_sentences``: one record per article, its sentence vectors packed in the
-        document (float16). The 1-d embedding only satisfies Chroma; it is never searched."""
+        """``<prefix>_sentences``: one record per article, its sentence vectors packed in a
+        metadata string (float16). The 1-d embedding only satisfies Chroma; never searched."""
         self.open()
         if self._sentences is None:
             with self._lock:
@@ -328,9 +328,9 @@ class ChromaStore:
         rows = [r for r in rows if len(r[1])]
         for i in range(0, len(rows), PAGE):
             part = rows[i : i + PAGE]
-            self._sentence_col.upsert(
+            self._sentence_col.upsert(  # in metadata: Chroma full-text indexes documents
                 ids=[aid for aid, _, _ in part],
-                documents=[_pack_spans(keys, vecs) for _, keys, vecs in part],
+                metadatas=[{"packed": _pack_spans(keys, vecs)} for _, keys, vecs in part],
                 embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
             )
 
@@ -339,9 +339,9 @@ class ChromaStore:
         out: dict[tuple[str, int, int], SpanHit] = {}
         ids = list(dict.fromkeys(article_ids))
         for i in range(0, len(ids), PAGE):
-            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["documents"])
-            for aid, doc in zip(got["ids"], got["documents"], strict=True):
-                for (start, end, h), vec in _unpack_spans(doc):
+            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                for (start, end, h), vec in _unpack_spans(str(meta["packed"])):
                     out[(aid, start, end)] = (h, vec)
         return out
 

@@ -40,7 +40,7 @@ def main() -> None:
     t0 = time.perf_counter()
     a = Assistant(Settings(data_dir=args.data, collection=args.collection))
     chunks: dict[str, list[Chunk]] = {}
-    for chunk, _ in a.store.iter_chunks():
+    for chunk, _ in a.lexical().records:  # the BM25 index's records: from its disk cache
         chunks.setdefault(chunk.article_id, []).append(chunk)
     by_text: dict[str, tuple[list[tuple[int, int, str]], object]] = {}  # text sha1 -> spans, vecs
     ids = sorted(chunks)
