@@ -178,8 +178,8 @@ class Settings(BaseSettings):
         "query",
         description="When quotable sentences are encoded: 'query' (the first question over an "
         "article encodes its candidates, kept in memory) or 'ingest' (with the chunks, kept "
-        "with the store: every question fast, ingest about half as fast; an existing store "
-        "gets them with `assistant ingest --force`).",
+        "with the store: every question fast, ingest slower, store larger; see "
+        "docs/benchmarks.md; an existing store gets them with `assistant ingest --force`).",
     )
 
     @field_validator("url_allowlist", mode="before")
