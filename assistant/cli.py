@@ -18,13 +18,13 @@ import typer
 from rich.console import Console
 
 from assistant.errors import AssistantError
-from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-# Cold start: a command imports only what it uses (rich's Markdown, Table and Progress, the
-# service with Chroma and the encoder, the web stack); `assistant --help` needs none of them.
+# Cold start: a command imports only what it uses (the settings with pydantic-settings, rich's
+# Markdown, Table and Progress, the service with Chroma and the encoder, the web stack);
+# `assistant --help` needs none of them.
 
 app = typer.Typer(
     add_completion=False,
@@ -103,10 +103,17 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _settings() -> Any:
+    """The effective settings (pydantic-settings loads here, not for ``--help``)."""
+    from assistant.settings import Settings
+
+    return Settings()
+
+
 def _assistant() -> Any:
     from assistant.service import Assistant
 
-    return Assistant(Settings())
+    return Assistant(_settings())
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -349,6 +356,8 @@ def config(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Print the effective settings (environment ASSISTANT_*, assistant.toml, defaults)."""
+    from assistant.settings import Settings
+
     s = Settings()
     values = s.public()
     if as_json:
@@ -587,7 +596,7 @@ def eval_cmd(
     from assistant.service import Assistant
 
     check_inputs(benchmark, questions, corpus)
-    settings = Settings()
+    settings = _settings()
     a = Assistant(eval_settings(settings, corpus) if corpus else settings)
     if corpus is not None:  # the corpus gets its own store, reused while unchanged
         ingesting, on_ingest = ingest_progress(None)
@@ -621,7 +630,7 @@ def _summhay(haystack: Path | None, as_json: bool) -> None:
     if haystack is None:
         raise AssistantError("pass --haystack FILE (e.g. ../shared/bench/summhay/news1.json)")
     data = eval_summhay.load(haystack)
-    a = Assistant(eval_settings(Settings(), haystack))
+    a = Assistant(eval_settings(_settings(), haystack))
     with tempfile.TemporaryDirectory() as tmp:  # the documents as articles, ids kept
         docs = eval_summhay.documents_jsonl(data, Path(tmp) / f"{haystack.stem}.jsonl")
         ingesting, on_ingest = ingest_progress(None)
@@ -697,7 +706,7 @@ def feedback(
     """Feedback given on the Slack bot's answers (question, answer id, quotes, user, verdict)."""
     from assistant.feedback import BotState
 
-    rows = BotState(Settings().data_dir).feedback()
+    rows = BotState(_settings().data_dir).feedback()
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return

@@ -14,12 +14,14 @@ from assistant.errors import EmbeddingError
 from assistant.integrity import record, verify_model, verify_recorded
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+SHORT_BATCH = 8  # texts per encode for sentences and questions (see embed_cached)
 
 
 class Embedder(Protocol):
     """Anything that turns texts into unit-length vectors."""
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """One L2-normalised row per text; ``(0, dimension)`` for no texts."""
         ...
 
@@ -49,13 +51,22 @@ class SentenceEmbedder:
         backend: str = "onnx-int8",
         batch_size: int = 64,
         cache_dir: Path | None = None,
+        device: str = "auto",
+        threads: int = 0,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+        if threads < 0:
+            raise ValueError(f"threads must be 0 (the runtime's default) or more; got {threads}")
         self.model_name = model
         self.backend = backend
         self.batch_size = batch_size
         self.cache_dir = cache_dir
+        self.device = device  # as asked; ``resolved_device`` says where the model runs
+        self.threads = threads
+        self.resolved_device = ""
         self._model: Any = None
         self._lock = threading.Lock()
         self._cache: LRU[str, np.ndarray] = LRU(20000)
@@ -84,7 +95,8 @@ class SentenceEmbedder:
         verify_model(self.model_name, path, self.cache_dir)  # official weights or refuse
         try:
             if self.backend == "torch":
-                return _load_torch(path)
+                self.resolved_device = torch_device(self.device)
+                return _load_torch(path, self.resolved_device, self.threads)
             return self._load_onnx(path)
         except (OSError, ValueError) as e:
             raise EmbeddingError(
@@ -95,15 +107,24 @@ class SentenceEmbedder:
     def _load_onnx(self, path: str) -> Any:
         default = Path.home() / ".cache" / "briefing-assistant"
         target = (self.cache_dir or default) / "models" / f"{Path(path).name}-onnx"
-        return OnnxEncoder.ensure(Path(path), target, quantized=self.backend == "onnx-int8")
+        providers = onnx_providers(self.device)
+        self.resolved_device = "cuda" if providers[0] == "CUDAExecutionProvider" else "cpu"
+        return OnnxEncoder.ensure(
+            Path(path),
+            target,
+            quantized=self.backend == "onnx-int8",
+            providers=providers,
+            threads=self.threads,
+        )
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Encode documents in batches; rows are unit length."""
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Encode documents in batches (``batch_size``, else the configured one); rows are
+        unit length."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = self.model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -117,7 +138,7 @@ class SentenceEmbedder:
             # short texts at question time: small length-sorted batches waste less on padding
             vecs = self.model.encode(
                 missing,
-                batch_size=8,
+                batch_size=SHORT_BATCH,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
@@ -133,13 +154,63 @@ class SentenceEmbedder:
         return int(dim or 384)
 
 
-def _load_torch(path: str) -> Any:
+def onnx_providers(device: str) -> list[str]:
+    """onnxruntime execution providers for ``device`` (CUDA needs onnxruntime-gpu).
+
+    Raises:
+        EmbeddingError: The device was asked for by name and this machine cannot use it.
+    """
+    import onnxruntime as ort
+
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    if device == "mps":
+        raise EmbeddingError(
+            "device 'mps' needs the torch backend: set ASSISTANT_EMBEDDING_BACKEND=torch "
+            "(or ASSISTANT_DEVICE=auto)"
+        )
+    if device == "cuda" and not cuda:
+        raise EmbeddingError(
+            "device 'cuda' asked for, but onnxruntime has no CUDA provider here: install "
+            "onnxruntime-gpu on a machine with an NVIDIA GPU, or set ASSISTANT_DEVICE=auto"
+        )
+    if device in ("cuda", "auto") and cuda:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def torch_device(device: str) -> str:
+    """The torch device for ``device``: auto = CUDA, then Apple's MPS, then the CPU.
+
+    Raises:
+        EmbeddingError: The device was asked for by name and torch cannot use it here.
+    """
+    import torch
+
+    found = {
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+    if device == "auto":
+        return next(d for d in ("cuda", "mps", "cpu") if found[d])
+    if not found[device]:
+        raise EmbeddingError(
+            f"device {device!r} asked for, but torch cannot use it on this machine; "
+            "set ASSISTANT_DEVICE=auto (or cpu)"
+        )
+    return device
+
+
+def _load_torch(path: str, device: str = "cpu", threads: int = 0) -> Any:
     """The sentence-transformers model on torch (imported only for this backend)."""
+    import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
+    if threads:
+        torch.set_num_threads(threads)
     hf_logging.disable_progress_bar()
-    return SentenceTransformer(path, device="cpu")
+    return SentenceTransformer(path, device=device)
 
 
 class OnnxEncoder:
@@ -152,18 +223,31 @@ class OnnxEncoder:
     onnxruntime version) so later processes skip that step.
     """
 
-    def __init__(self, onnx_file: Path, tokenizer_dir: Path, max_length: int = 256) -> None:
+    def __init__(
+        self,
+        onnx_file: Path,
+        tokenizer_dir: Path,
+        max_length: int = 256,
+        providers: list[str] | None = None,
+        threads: int = 0,
+    ) -> None:
         from tokenizers import Tokenizer
 
-        verify_recorded(onnx_file)  # the hash recorded at export (first load after it)
-        self.session = _session(onnx_file)
+        self.session = _session(onnx_file, providers or ["CPUExecutionProvider"], threads)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding()
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     @classmethod
-    def ensure(cls, source: Path, target: Path, quantized: bool) -> OnnxEncoder:
+    def ensure(
+        cls,
+        source: Path,
+        target: Path,
+        quantized: bool,
+        providers: list[str] | None = None,
+        threads: int = 0,
+    ) -> OnnxEncoder:
         """Export (and quantise) on first use, then load."""
         fp32 = target / "model.onnx"
         int8 = target / "model_int8.onnx"
@@ -182,7 +266,7 @@ class OnnxEncoder:
                 op_types_to_quantize=["MatMul"],
             )
             tmp.rename(int8)
-        return cls(int8 if quantized else fp32, source)
+        return cls(int8 if quantized else fp32, source, providers=providers, threads=threads)
 
     def get_sentence_embedding_dimension(self) -> int:
         return 384
@@ -207,8 +291,9 @@ class OnnxEncoder:
         return out
 
 
-def _session(onnx_file: Path) -> Any:
-    """An onnxruntime session on the CPU, from the saved optimised graph when there is one.
+def _session(onnx_file: Path, providers: list[str], threads: int = 0) -> Any:
+    """An onnxruntime session on ``providers``, from the saved optimised graph when there is
+    one; ``threads`` intra-op threads (0: onnxruntime's default, one per physical core).
 
     Worker threads sleep instead of spinning between runs: on a machine shared with Chroma,
     a web server or other processes, spinning threads take the CPU the next step needs.
@@ -219,20 +304,24 @@ def _session(onnx_file: Path) -> Any:
         opts = ort.SessionOptions()
         opts.graph_optimization_level = level
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.intra_op_num_threads = threads
         return opts
 
     levels = ort.GraphOptimizationLevel
-    cpu = ["CPUExecutionProvider"]
+    cpu = ["CPUExecutionProvider"]  # the saved graph is made on the CPU: portable
     optimised = onnx_file.with_name(f"{onnx_file.stem}.opt-ort{ort.__version__}.onnx")
     # onnxruntime's errors are plain Exceptions; any failure with the cached graph falls back
     # to the exported file, whose own errors then surface
     if optimised.exists():
         try:
             verify_recorded(optimised)  # derived from the verified export; else made again
-            return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
+            return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), providers)
         except Exception:
             optimised.unlink(missing_ok=True)
             Path(f"{optimised}.sha256").unlink(missing_ok=True)
+    # only now is the exported file read: the hash recorded at export (first load after it);
+    # loading the verified optimised graph above does not hash it again (~0.2 s per start)
+    verify_recorded(onnx_file)
     # "extended" fusions are portable across CPUs; the layout-specific "all" level is applied
     # at each load, which is cheap on an already fused graph
     tmp = optimised.with_suffix(f".{os.getpid()}.tmp.onnx")
@@ -242,10 +331,10 @@ def _session(onnx_file: Path) -> Any:
         ort.InferenceSession(str(onnx_file), save, cpu)
         tmp.rename(optimised)
         record(optimised)
-        return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), cpu)
+        return ort.InferenceSession(str(optimised), options(levels.ORT_ENABLE_ALL), providers)
     except Exception:  # e.g. a read-only cache folder
         tmp.unlink(missing_ok=True)
-    return ort.InferenceSession(str(onnx_file), options(levels.ORT_ENABLE_ALL), cpu)
+    return ort.InferenceSession(str(onnx_file), options(levels.ORT_ENABLE_ALL), providers)
 
 
 def _export_onnx(source: Path, dest: Path) -> None:

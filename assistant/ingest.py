@@ -1,7 +1,9 @@
 """The ingest pipeline: read -> segment and chunk -> embed -> store, overlapped in threads.
 
 Parsing runs in the caller's thread while the encoder (which releases the GIL) works on the
-previous batch and a writer thread commits the batch before that to Chroma.
+previous batch and a writer thread commits the batch before that to Chroma. With
+``workers`` > 1, that many encoder threads take batches from the queue at once (the
+encoder's session is shared; each run gets its share of the cores, see settings).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.embed import Embedder
+from assistant.answer.vectors import text_hash
+from assistant.embed import SHORT_BATCH, Embedder
 from assistant.sources import (
     FEED_EXT,
     JSON_EXT,
@@ -31,7 +34,9 @@ from assistant.text import chunk_article
 from assistant.types import Article, Chunk
 
 ProgressFn = Callable[["IngestReport"], None]
-Batch = list[tuple[Article, list[Chunk], bool, str | None]]
+SentenceSpans = list[tuple[int, int, str]]  # start, end, text of each quotable span
+SpansFn = Callable[[Article, list[Chunk]], SentenceSpans]
+Batch = list[tuple[Article, list[Chunk], bool, str | None, SentenceSpans]]
 _STOP = object()
 WRITE_GROUP = 8  # articles committed together (three Chroma calls per group)
 
@@ -100,7 +105,16 @@ class Ingestor:
         chunk_words: int = 120,
         overlap: int = 1,
         batch_articles: int = 64,
+        workers: int = 1,
+        spans: SpansFn | None = None,
     ) -> None:
+        """``spans``, when given, names each article's quotable sentences: their vectors are
+        computed with the chunks' and kept with the store (the ``sentence_vectors`` setting).
+        """
+        self.spans = spans
+        if workers < 1:
+            raise ValueError(f"workers must be 1 or more; got {workers}")
+        self.workers = workers
         self.store = store
         self.embedder = embedder
         self.reader = reader
@@ -121,8 +135,8 @@ class Ingestor:
         report = IngestReport(total=estimate_total(targets, self.reader) if progress else None)
         seen_ids: set[str] = set()
         read_files: set[str] = set()
-        to_encode: queue.Queue[object] = queue.Queue(maxsize=2)
-        to_write: queue.Queue[object] = queue.Queue(maxsize=2)
+        to_encode: queue.Queue[object] = queue.Queue(maxsize=self.workers + 1)
+        to_write: queue.Queue[object] = queue.Queue(maxsize=self.workers + 1)
         errors: list[BaseException] = []
         lock = threading.Lock()
 
@@ -132,29 +146,53 @@ class Ingestor:
                     batch: Batch = item  # type: ignore[assignment]
                     if self.reader.stop.is_set():
                         continue  # shutting down: drop queued work; a rerun ingests it
-                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
+                    texts = [embedding_text(a, c) for a, cs, _, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts)
-                    to_write.put((batch, vecs))
+                    short = [t for *_, spans in batch for _, _, t in spans]
+                    # sentences in small batches, as questions encode them (int8 activations
+                    # are scaled per batch: mixed with long chunks they would drift)
+                    kept = self.embedder.embed(short, SHORT_BATCH) if short else vecs[:0]
+                    to_write.put((batch, vecs, kept))
             except BaseException as e:  # surfaced in the caller's thread
                 errors.append(e)
             finally:
                 to_write.put(_STOP)
 
+        def batches() -> Iterator[object]:
+            """What the encoders send, until every one of them has stopped."""
+            stopped = 0
+            while stopped < self.workers:
+                item = to_write.get()
+                if item is _STOP:
+                    stopped += 1
+                else:
+                    yield item
+
         def writer() -> None:
+            items = batches()
             try:
-                while (item := to_write.get()) is not _STOP:
+                for item in items:
                     done: Batch = item[0]  # type: ignore[index]
                     vecs: np.ndarray = item[1]  # type: ignore[index]
+                    span_vecs: np.ndarray = item[2]  # type: ignore[index]
                     pos = 0
                     rows = []
-                    for article, chunks, is_new, replaces in done:
+                    kept = []
+                    for article, chunks, is_new, replaces, _ in done:
                         rows.append((article, chunks, vecs[pos : pos + len(chunks)], is_new))
                         pos += len(chunks)
                         if replaces:  # the same file now holds different text
                             self.store.delete_article(replaces)
+                    pos = 0
+                    for article, *_, spans in done:
+                        keys = [(s, e, text_hash(t)) for s, e, t in spans]
+                        kept.append((article.id, keys, span_vecs[pos : pos + len(spans)]))
+                        pos += len(spans)
                     for g in range(0, len(rows), WRITE_GROUP):
                         group = rows[g : g + WRITE_GROUP]
                         self.store.put_articles([(a, cs, v) for a, cs, v, _ in group])
+                        if self.spans is not None:
+                            self.store.put_span_vectors(kept[g : g + WRITE_GROUP])
                         with lock:
                             for _, cs, _, is_new in group:
                                 report.chunks += len(cs)
@@ -166,13 +204,11 @@ class Ingestor:
                             progress(report)
             except BaseException as e:
                 errors.append(e)
-                while to_write.get() is not _STOP:  # drain so the encoder never blocks
+                for _ in items:  # drain so no encoder blocks
                     pass
 
-        threads = [
-            threading.Thread(target=encoder, daemon=True),
-            threading.Thread(target=writer, daemon=True),
-        ]
+        threads = [threading.Thread(target=encoder, daemon=True) for _ in range(self.workers)]
+        threads.append(threading.Thread(target=writer, daemon=True))
         for t in threads:
             t.start()
         pending: list[Article] = []
@@ -196,7 +232,8 @@ class Ingestor:
                     old = by_origin.get(a.origin)
                     replaces = old if old and old != a.id else None
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
-                batch.append((a, chunks, a.id not in stored and not replaces, replaces))
+                spans = self.spans(a, chunks) if self.spans is not None else []
+                batch.append((a, chunks, a.id not in stored and not replaces, replaces, spans))
             pending.clear()
             if batch:
                 to_encode.put(batch)
@@ -223,7 +260,8 @@ class Ingestor:
                     flush()
             flush()
         finally:
-            to_encode.put(_STOP)
+            for _ in range(self.workers):
+                to_encode.put(_STOP)
             for t in threads:
                 t.join()
         if errors:

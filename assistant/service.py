@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 import unicodedata
@@ -37,7 +38,9 @@ from assistant.types import (
     Answer,
     AnswerEvent,
     Article,
+    ArticleRef,
     AskEvent,
+    Chunk,
     Filters,
     Passage,
     StatusEvent,
@@ -66,6 +69,8 @@ class Assistant:
             s.embedding_backend,
             s.embedding_batch_size,
             cache_dir=s.model_cache_dir,
+            device=s.device,
+            threads=encoder_threads(s.ingest_workers),
         )
         self.store: Store = store or ChromaStore(
             s.data_dir, s.collection, s.chroma_url, s.chroma_token, embedding=self.embedder.name
@@ -83,7 +88,8 @@ class Assistant:
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         self.speakers = SpeakerCache()
-        self.vectors = SpanVectors(self.embedder.embed_cached)
+        kept = self.store.span_vectors if s.sentence_vectors == "ingest" else None
+        self.vectors = SpanVectors(self.embedder.embed_cached, stored=kept)
 
     # ---------------------------------------------------------------- ingest
     def ingest(
@@ -96,12 +102,27 @@ class Assistant:
         """Add or update the articles under ``targets`` (files, folders, feeds, URLs)."""
         s = self.settings
         ing = Ingestor(
-            self.store, self.embedder, self.reader, s.chunk_words, s.chunk_overlap_sentences
+            self.store,
+            self.embedder,
+            self.reader,
+            s.chunk_words,
+            s.chunk_overlap_sentences,
+            workers=s.ingest_workers,
+            spans=self.sentence_spans if s.sentence_vectors == "ingest" else None,
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
             self._texts.clear()  # the lexical index notices the store's new generation itself
         return report
+
+    def sentence_spans(self, article: Article, chunks: list[Chunk]) -> list[tuple[int, int, str]]:
+        """The spans the extractive answerer would consider in these chunks (start, end, text):
+        the ones whose vectors ``sentence_vectors="ingest"`` computes with the chunks."""
+        ref = ArticleRef(article.id, article.title, article.source, article.published, article.url)
+        passages = [Passage(c, ref, 0.0) for c in chunks]
+        texts = {article.id: article.text}
+        cands = extractive.candidates(passages, texts, self.speakers, max_passages=len(chunks))
+        return [(c.start, c.end, c.text) for c in cands]
 
     # ---------------------------------------------------------------- reads
     def sources(self) -> list[StoredArticle]:
@@ -432,6 +453,12 @@ class Assistant:
                 "articles and the matching are English: please ask in English"
             )
         return q
+
+
+def encoder_threads(workers: int) -> int:
+    """Intra-op threads per encode: the cores shared by ``workers`` parallel batches (0 for
+    one worker: the runtime's default, every physical core)."""
+    return 0 if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
 
 
 NO_LLM = "No LLM is configured (set ASSISTANT_LLM_PROVIDER); showing quotes only"

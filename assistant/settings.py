@@ -174,6 +174,27 @@ class Settings(BaseSettings):
         "is stopped at the limit); the file is then skipped with a reason. 0 = no limit, "
         "parsed in-process.",
     )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto",
+        description="Where the encoder runs: auto = an NVIDIA GPU when onnxruntime-gpu (onnx "
+        "backends) or torch (torch backend) can use one, Apple's MPS (torch backend only), "
+        "else the CPU. A device named here but missing is an error.",
+    )
+    ingest_workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Encoder batches run at once while ingesting; with more than 1, each "
+        "encode in this process gets cores/workers threads (1: one batch on every core).",
+    )
+
+    sentence_vectors: Literal["query", "ingest"] = Field(
+        "query",
+        description="When quotable sentences are encoded: 'query' (the first question over an "
+        "article encodes its candidates, kept in memory) or 'ingest' (with the chunks, kept "
+        "with the store: every question fast, ingest slower, store larger; see "
+        "docs/benchmarks.md; an existing store gets them with `assistant ingest --force`).",
+    )
 
     @field_validator("url_allowlist", mode="before")
     @classmethod

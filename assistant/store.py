@@ -11,6 +11,8 @@ old chunks of an article are deleted before its new ones are written).
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -33,6 +35,8 @@ PAGE = 2000
 SCHEMA_VERSION = 1
 SMALL_SUBSET = 1000  # dense search among at most this many ids ranks them here
 _GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
+SpanKey = tuple[int, int, str]  # start, end, hash of the span's text
+SpanHit = tuple[str, np.ndarray]  # hash of the span's text, its unit vector
 
 
 def date_ord(d: date | None) -> int:
@@ -156,6 +160,14 @@ class Store(Protocol):
         """Replace these articles' chunks with ``chunks``, then write the article records."""
         ...
 
+    def put_span_vectors(self, rows: Sequence[tuple[str, Sequence[SpanKey], np.ndarray]]) -> None:
+        """Keep sentence vectors of articles: (article id, [(start, end, text hash)], vectors)."""
+        ...
+
+    def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
+        """Kept sentence vectors by (article id, start, end): (text hash, vector)."""
+        ...
+
 
 class ChromaStore:
     """Articles and chunks in two Chroma collections, and a generation record in a third."""
@@ -177,6 +189,7 @@ class ChromaStore:
         self._chunks: Any = None
         self._articles: Any = None
         self._meta: Any = None
+        self._sentences: Any = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ connection
@@ -321,9 +334,51 @@ class ChromaStore:
         self._bump()
 
     def delete_article(self, article_id: str) -> None:
-        """Remove an article record, then its chunks."""
+        """Remove an article record, then its chunks (and its kept sentence vectors)."""
         self._article_col.delete(ids=[article_id])
+        self._sentence_col.delete(ids=[article_id])
         self.delete_chunks(article_id)
+
+    # ------------------------------------------------------------------ sentence vectors
+    @property
+    def _sentence_col(self) -> Any:
+        """``<prefix>_sentences``: one record per article, its sentence vectors packed in a
+        metadata string (float16). The 1-d embedding only satisfies Chroma; never searched."""
+        self.open()
+        if self._sentences is None:
+            with self._lock:
+                if self._sentences is None:
+                    self._sentences = self._client.get_or_create_collection(
+                        f"{self.prefix}_sentences",
+                        embedding_function=None,
+                        configuration={"hnsw": {"space": "l2"}},
+                    )
+        return self._sentences
+
+    def put_span_vectors(self, rows: Sequence[tuple[str, Sequence[SpanKey], np.ndarray]]) -> None:
+        """Keep sentence vectors of articles: (article id, [(start, end, text hash)], vectors).
+
+        Derived data: a record is replaced with its article; readers check each span's text
+        hash, so a record left from older text is never used."""
+        rows = [r for r in rows if len(r[1])]
+        for i in range(0, len(rows), PAGE):
+            part = rows[i : i + PAGE]
+            self._sentence_col.upsert(  # in metadata: Chroma full-text indexes documents
+                ids=[aid for aid, _, _ in part],
+                metadatas=[{"packed": _pack_spans(keys, vecs)} for _, keys, vecs in part],
+                embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
+            )
+
+    def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
+        """Kept sentence vectors by (article id, start, end): (text hash, vector)."""
+        out: dict[tuple[str, int, int], SpanHit] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for i in range(0, len(ids), PAGE):
+            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                for (start, end, h), vec in _unpack_spans(str(meta["packed"])):
+                    out[(aid, start, end)] = (h, vec)
+        return out
 
     # ------------------------------------------------------------------ reads
     def hashes(self, ids: Sequence[str]) -> dict[str, str]:
@@ -496,6 +551,20 @@ def _records(got: dict[str, Any]) -> list[Record]:
             zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         )
     ]
+
+
+def _pack_spans(keys: Sequence[SpanKey], vecs: np.ndarray) -> str:
+    """Spans and their vectors as one JSON document (vectors: float16, base64)."""
+    blob = base64.b64encode(np.asarray(vecs, dtype="<f2").tobytes()).decode("ascii")
+    return json.dumps({"spans": [list(k) for k in keys], "dim": int(vecs.shape[1]), "f16": blob})
+
+
+def _unpack_spans(doc: str) -> list[tuple[SpanKey, np.ndarray]]:
+    d = json.loads(doc)
+    vecs = np.frombuffer(base64.b64decode(d["f16"]), dtype="<f2").reshape(-1, d["dim"])
+    vecs = vecs.astype(np.float32)
+    vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+    return [((int(s), int(e), str(h)), v) for (s, e, h), v in zip(d["spans"], vecs, strict=True)]
 
 
 def _centroid(vecs: np.ndarray) -> np.ndarray:

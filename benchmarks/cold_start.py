@@ -40,9 +40,10 @@ def lap(name):
     t = clock()
     laps[name] = [round(1000 * (t[0] - t0[0])), round(1000 * (t[1] - t0[1]))]
     t0 = t
-import assistant.cli; lap("import cli (typer, rich, settings)")
-from assistant.service import Assistant; lap("import service (numpy, parts)")
-a = Assistant(assistant.cli.Settings()); lap("Assistant()")
+import assistant.cli; lap("import cli (typer, rich)")
+from assistant.service import Assistant; lap("import service (settings, numpy, parts)")
+from assistant.settings import Settings
+a = Assistant(Settings()); lap("Assistant()")
 a.store.counts(); lap("import chromadb + open store")
 a.lexical(); lap("BM25 index (bm25s, scipy; cached on disk)")
 a.embedder.model; lap("encoder (onnxruntime session)")

@@ -4,6 +4,8 @@
         [--questions ../shared/bench/rtqa/questions-dev.jsonl] [--shift-days N] [--limit N]
         [--chroma-url http://127.0.0.1:8000]   (the store served by `chroma run`; the BM25
                                                 index still lives under --data)
+        [--sentence-vectors query|ingest]      (ingest: use the sentence vectors kept with
+                                                the store, see build_sentence_vectors.py)
 
 Two fresh processes, one after the other:
 1. ``prepare``: builds the BM25 index from the store (or finds it on disk) and reports the time
@@ -101,6 +103,7 @@ def serve(a: Assistant, rows: list[dict[str, Any]], shift: int) -> dict[str, Any
     out["end"] = rss_mib()
     out["caches"] = {"article_texts": len(getattr(a, "_texts", ())),
                      "query_vectors": len(getattr(a.embedder, "_cache", ())),
+                     "sentence_vectors": len(a.vectors),
                      "bm25_chunks": len(lex)}
     return out
 
@@ -114,6 +117,7 @@ def main() -> None:
     ap.add_argument("--shift-days", type=int, default=0, help="added to each question's date")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--chroma-url", default=None, help="a `chroma run` server holding the store")
+    ap.add_argument("--sentence-vectors", choices=["query", "ingest"], default="query")
     ap.add_argument("--step", choices=["all", "prepare", "serve"], default="all")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -134,7 +138,7 @@ def main() -> None:
         print(json.dumps(result, indent=1))
         return
     a = Assistant(Settings(data_dir=args.data, collection=args.collection,
-                           chroma_url=args.chroma_url))
+                           chroma_url=args.chroma_url, sentence_vectors=args.sentence_vectors))
     if args.step == "prepare":
         print(json.dumps(prepare(a)))
         return

@@ -2,13 +2,17 @@
 
 A question's candidate sentences mostly come from articles other questions touched before;
 their vectors are kept by article id and character offsets, so a second question over the
-same article encodes only itself. Each entry also keeps the span's text: an article replaced
-under the same id with other words at those offsets is encoded again, never served stale.
+same article encodes only itself. With ``stored`` (vectors computed at ingest and kept with
+the store, see the ``sentence_vectors`` setting) even the first question over an article
+encodes nothing but itself. Each entry also keeps a hash of the span's text: an article
+replaced under the same id with other words at those offsets is encoded again, never served
+stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -16,34 +20,65 @@ from assistant.answer.base import EmbedFn
 from assistant.cache import LRU
 
 Span = tuple[str, int, int]  # article id, start, end
+Hit = tuple[str, np.ndarray]  # hash of the span's text, its unit vector
+StoredFn = Callable[[Sequence[str]], dict[Span, Hit]]
+
+
+def text_hash(text: str) -> str:
+    """The short hash that ties a kept vector to the exact text it was computed from."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 class SpanVectors:
-    """Unit vectors of article spans by ``(article_id, start, end)``, at most ``maxsize``."""
+    """Unit vectors of article spans by ``(article_id, start, end)``, at most ``maxsize``.
 
-    def __init__(self, embed: EmbedFn, maxsize: int = 50_000) -> None:
+    Args:
+        embed: Encodes texts not found (unit rows).
+        maxsize: Entries kept in memory.
+        stored: Looks up vectors kept with the store for these article ids (None: none kept).
+    """
+
+    def __init__(self, embed: EmbedFn, maxsize: int = 50_000, stored: StoredFn | None = None):
         self.embed = embed
-        self._lru: LRU[Span, tuple[str, np.ndarray]] = LRU(maxsize)
+        self.stored = stored
+        self._lru: LRU[Span, Hit] = LRU(maxsize)
 
     def vectors(self, spans: Sequence[Span], texts: Sequence[str]) -> np.ndarray:
         """One row per span (``texts[i]`` is span ``i``'s text); only unseen spans are encoded."""
-        rows: list[np.ndarray | None] = []
-        missing: list[int] = []
-        for i, (key, text) in enumerate(zip(spans, texts, strict=True)):
-            hit = self._lru.get(key)
-            if hit is not None and hit[0] == text:
-                rows.append(hit[1])
-            else:
-                rows.append(None)
-                missing.append(i)
+        rows: list[np.ndarray | None] = [None] * len(spans)
+        hashes = [text_hash(t) for t in texts]
+        missing = self._from(self._lru.get, spans, hashes, rows, range(len(spans)))
+        if missing and self.stored is not None:
+            kept = self.stored([spans[i][0] for i in missing])
+            for key, hit in kept.items():  # the articles' other sentences: later questions
+                self._lru.put(key, hit)
+            missing = self._from(kept.get, spans, hashes, rows, missing)
         if missing:
             fresh = self.embed([texts[i] for i in missing])
             for i, vec in zip(missing, fresh, strict=True):
-                self._lru.put(spans[i], (texts[i], vec))
+                self._lru.put(spans[i], (hashes[i], vec))
                 rows[i] = vec
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([r for r in rows if r is not None]).astype(np.float32)
+
+    @staticmethod
+    def _from(
+        get: Callable[[Span], Hit | None],
+        spans: Sequence[Span],
+        hashes: list[str],
+        rows: list[np.ndarray | None],
+        todo: Sequence[int],
+    ) -> list[int]:
+        """Fill ``rows`` from ``get`` where the text matches; return the indexes still missing."""
+        missing = []
+        for i in todo:
+            hit = get(spans[i])
+            if hit is not None and hit[0] == hashes[i]:
+                rows[i] = hit[1]
+            else:
+                missing.append(i)
+        return missing
 
     def __len__(self) -> int:
         return len(self._lru)
