@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -139,3 +140,19 @@ def test_briefing_html_sources_list_each_article_once_with_its_citations() -> No
     assert _ranges([3, 1, 2, 5]) == "1–3, 5"
     assert _ranges([7]) == "7"
     assert _ranges([1, 2, 7, 8, 9, 11]) == "1, 2, 7–9, 11"
+
+
+def test_quote_html_says_on_hover_why_it_was_chosen() -> None:
+    why = {
+        "matched_words": ["kirby", "talks"],
+        "answer_type": "number",
+        "answer_found": ["10"],
+        "outlets_agreeing": ['CNN "<b>"'],
+        "published_this_week": True,
+    }
+    got = html.quote_html(replace(_quote(1), why=why), "1-q-0")
+    assert got.startswith(
+        '<blockquote class="quote" title="Chosen for: matches: kirby, talks; number asked for:'
+        ' 10; also reported by: CNN &quot;&lt;b&gt;&quot;; published in the week asked about">'
+    )
+    assert html.quote_html(_quote(1), "1-q-0").startswith('<blockquote class="quote" title="">')

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import pytest
+
 from assistant.answer.extractive import analyse
 from assistant.answer.features import agreement, answer_items
 from assistant.render.markdown import answer_markdown
@@ -132,3 +135,48 @@ def test_web_source_rows_of_one_article_show_what_differs(seeded) -> None:  # ty
         assert f'<span class="source-opening">“{opening}' in row
     # the passage list is not numbered like the citations [1]-[3]
     assert '<ul class="passage-list">' in passages_html(ans, 0)
+
+
+def test_answer_types_read_the_last_sentence_and_the_noun_after_which() -> None:
+    cases = {
+        "Microsoft retired its Internet Explorer browser this week. What year did it debut?": (
+            "date"
+        ),
+        "Broadway's biggest stars were recognized this week at which prestigious awards show?": (
+            "entity"
+        ),
+        "To help reduce waste, which continent will soon require a common charger?": "place",
+        "What NFL star announced his retirement on Tuesday?": "person",
+        "Afghanistan was rocked by an earthquake. What was the magnitude of the quake?": "number",
+        "Global superband BTS have split after how many years together?": "number",
+        "What is the name of the category 4 hurricane that hit Florida?": "entity",
+        "The IRS announced it will do what this week?": "any",
+        "What does Russia require before talks?": "condition",
+        "What did the analysts say?": "position",
+    }
+    assert {q: analyse(q).wants for q in cases} == cases
+
+
+def test_articles_of_the_week_asked_about_count_as_recent() -> None:
+    from assistant.answer.extractive import Candidate, Weights, reference_day, score
+    from assistant.types import ArticleRef, Chunk, Passage
+
+    def ref(day: date) -> ArticleRef:
+        return ArticleRef(f"a{day.day}", "t", "Outlet", day, "")
+
+    text = "Netflix said the show returns for a second season next year."
+    fresh, stale = ref(date(2022, 6, 14)), ref(date(2022, 5, 1))
+    cands = [Candidate(r, 0, len(text), text, None, set(), 0) for r in (stale, fresh)]
+    q = analyse("Which show returns for a new season?")
+    vec = np.ones((1, 4), dtype=np.float32) / 2
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.repeat(vec, len(texts), axis=0)
+
+    score(q, cands, embed, Weights(), ref_date=date(2022, 6, 16))
+    assert [c.features["recent"] for c in cands] == [0.0, 1.0]
+    assert cands[1].score - cands[0].score == pytest.approx(Weights().recent)
+    assert cands[1].why["published_this_week"] is True
+    passages = [Passage(Chunk("c", r.article_id, 0, 0, 1, text), r, 1.0) for r in (stale, fresh)]
+    assert reference_day(passages, None) == date(2022, 6, 14)  # the newest article's day
+    assert reference_day(passages, date(2022, 6, 16)) == date(2022, 6, 16)

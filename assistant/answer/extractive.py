@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -66,6 +67,7 @@ class Weights:
     agree: float = 0.0  # other articles report the same item (measured: no help, kept at 0)
     lead: float = 0.0  # the article's first sentences (measured: no help on both halves)
     keep: float = 0.0  # a later quote needs this share of the best one's score (0.7 hurt)
+    recent: float = 0.4  # published in the week up to "as of" (news questions ask about it)
 
 
 @dataclass
@@ -153,9 +155,11 @@ def score(
     embed: EmbedFn,
     w: Weights,
     vectors: SpanVectors | None = None,
+    ref_date: date | None = None,
 ) -> None:
     """Fill in each candidate's features and score (sentence vectors from ``vectors`` when
-    given, so a stored article's sentences are encoded once, not per question)."""
+    given, so a stored article's sentences are encoded once, not per question; ``ref_date``
+    is the day the question is asked "as of": articles of the week up to it count as recent)."""
     if not cands:
         return
     if vectors is None:
@@ -198,12 +202,29 @@ def score(
             "near": it.near if q.wants in _TYPED else 0.0,
             "agree": agree,
             "lead": 1.0 if c.order < LEAD else 0.0,
+            "recent": _recent(c.ref.published, ref_date),
         }
+        c.why["published_this_week"] = bool(f["recent"])
         c.features = f
         c.score = sum(getattr(w, k) * v for k, v in f.items())
 
 
 LEAD = 3  # sentences: an article's lead
+RECENT_DAYS = 7
+
+
+def _recent(published: date | None, ref_date: date | None) -> float:
+    """1 for an article published in the ``RECENT_DAYS`` up to the reference day."""
+    if published is None or ref_date is None:
+        return 0.0
+    return 1.0 if 0 <= (ref_date - published).days <= RECENT_DAYS else 0.0
+
+
+def reference_day(passages: list[Passage], until: date | None) -> date | None:
+    """The day a question is asked about: its "as of" bound, else the newest article's day."""
+    if until is not None:
+        return until
+    return max((p.ref.published for p in passages if p.ref.published), default=None)
 
 
 def _question_words(q: Question) -> frozenset[str]:

@@ -48,7 +48,8 @@ class ExtractiveAnswerer:
         texts = self.texts([p.ref.article_id for p in passages])
         q = extractive.analyse(request.asked)
         cands = extractive.candidates(passages, texts, self.speakers)
-        extractive.score(q, cands, self.embed, self.weights, self.vectors)
+        ref = extractive.reference_day(passages, request.filters.until)
+        extractive.score(q, cands, self.embed, self.weights, self.vectors, ref)
         cands, notice = extractive.on_topic(q, cands)
         chosen = extractive.select(
             cands,

@@ -65,7 +65,27 @@ def quote_html(q: Quote, ref: str) -> str:
         date=f' <span class="quote-date">{escape(day)}</span>' if day else "",
         ref=ref,
         n=q.citation,
+        why=escape(why_text(q.why)),
     )
+
+
+def why_text(why: dict[str, object]) -> str:
+    """Why a quote was chosen, in a line a reader can hover over ("" when unknown)."""
+    parts: list[str] = []
+
+    def listed(key: str) -> str:
+        value = why.get(key)
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else ""
+
+    if listed("matched_words"):
+        parts.append(f"matches: {listed('matched_words')}")
+    if listed("answer_found"):
+        parts.append(f"{why.get('answer_type')} asked for: {listed('answer_found')}")
+    if listed("outlets_agreeing"):
+        parts.append(f"also reported by: {listed('outlets_agreeing')}")
+    if why.get("published_this_week"):
+        parts.append("published in the week asked about")
+    return "Chosen for: " + "; ".join(parts) if parts else ""
 
 
 def answer_html(answer: Answer, turn: int) -> str:
