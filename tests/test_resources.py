@@ -58,7 +58,7 @@ def test_an_installed_wheel_carries_ui_and_prompts(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     package, ui, asked, quote = run.stdout.splitlines()
     assert package == str(site / "assistant") and ui == str(site / "assistant" / "_ui")
-    assert asked == "1" and quote == '<blockquote class="quote">'
+    assert asked == "1" and quote == '<blockquote class="quote" title="$why">'
 
 
 def test_every_subpackage_is_listed_for_the_wheel() -> None:
