@@ -398,6 +398,53 @@ def test_fifty_mentions_at_once_are_all_answered_exactly_once(
     assert all(RUSSIA in c.args["blocks"][0]["text"]["text"] for c in slack.of("chat.postMessage"))
 
 
+@pytest.mark.slow
+def test_mentions_during_an_ingest_get_the_same_answer_once_each(
+    fresh: Any, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The bot answers while the same Assistant ingests 40 unrelated articles: every mention
+    answered once, each answer the same as before the ingest, every article added."""
+    from tests.conftest import CORPUS
+
+    assert fresh.ingest([str(CORPUS)]).added == 1
+    news = tmp_path / "news"
+    news.mkdir()
+    for i in range(40):
+        (news / f"w{i}.md").write_text(
+            f"# Weather in town {i}\n\nRain fell on town number {i} for {i + 2} hours on "
+            f"Monday. Forecasters expect a dry week {i} after the storm passes.\n",
+            encoding="utf-8",
+        )
+    running = start(fresh, slack, make_settings(tmp_path / "bot", slack_workers=4))
+    try:
+        first = next_ts()
+        running.event(sf.mention(QUESTION, first))
+        (before,) = wait_posted(slack, thread_ts=first)
+        added: list[int] = []
+        ingest = threading.Thread(target=lambda: added.append(fresh.ingest([str(news)]).added))
+        ingest.start()
+        stamps = [next_ts() for _ in range(20)]
+        alive = []
+        for ts in stamps:
+            alive.append(ingest.is_alive())
+            assert running.event(sf.mention(QUESTION, ts)).status_code == 200
+        assert any(alive)  # mentions arrived while the ingest was writing
+        ingest.join(300)
+        assert running.app.bot.wait_idle(300)
+    finally:
+        running.stop()
+    assert added == [40]
+    during = [c for c in slack.of("chat.postMessage") if c.args["thread_ts"] in stamps]
+    assert sorted(c.args["thread_ts"] for c in during) == sorted(stamps)  # once each
+
+    def content(call: Any) -> list[Any]:  # the feedback buttons carry each answer's own id
+        return [b for b in call.args["blocks"] if b["type"] != "actions"]
+
+    assert len(content(before)) >= 2
+    assert all(content(c) == content(before) for c in during)
+    assert RUSSIA in before.args["blocks"][0]["text"]["text"]
+
+
 # --------------------------------------------------------------------------- secrets, setup
 def test_tokens_never_reach_the_logs_even_at_debug(
     bot: Running, slack: FakeSlack, caplog: pytest.LogCaptureFixture
