@@ -39,6 +39,7 @@ from assistant.evaluate import (  # noqa: E402
 )
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.types import Filters  # noqa: E402
 
 
 def half(qid: str) -> str:
@@ -114,7 +115,10 @@ def run_variant(a: Assistant, kept: dict[str, Any], weights: Any, threshold: flo
     would: dict[str, list[bool]] = {"A": [], "B": [], "all": []}
     for q in kept["rows"]:
         passages = kept["passages"][q["id"]]
-        ans = never.answer(AnswerRequest(q["question"], tuple(passages), q["question"]))
+        request = AnswerRequest(
+            q["question"], tuple(passages), q["question"], Filters(until=as_of(q))
+        )  # "as of" reaches the answerer as the filters' upper bound, as in `ask`
+        ans = never.answer(request)
         r = score_rtqa(q, ans, 0.0)
         if ans.confidence < threshold or not ans.quotes:
             for h in (half(str(q["id"])), "all"):
