@@ -32,6 +32,7 @@ from assistant.errors import (
     IngestCancelled,
     LLMError,
     QuestionError,
+    StoreError,
 )
 from assistant.httpguard import BodyLimit, RateLimit, docs_page, iso_day, no_surrogates
 from assistant.render.markdown import answer_json
@@ -177,8 +178,8 @@ def status_of(exc: AssistantError) -> int:
         return 400
     if isinstance(exc, EmptyStoreError):
         return 409
-    if isinstance(exc, IngestCancelled):
-        return 503
+    if isinstance(exc, IngestCancelled | StoreError):
+        return 503  # shutting down, or the store is unreachable, full or read-only
     if isinstance(exc, LLMError):
         return 502
     return 500
@@ -373,6 +374,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             413: {"model": ErrorOut},
             429: {"model": ErrorOut},
             500: {"model": ErrorOut},
+            503: {"model": ErrorOut, "description": "The store is unreachable, full or read-only."},
         },
         docs_url=None,  # the Swagger UI loads from a CDN; /docs below is self-contained
         redoc_url=None,

@@ -363,3 +363,17 @@ def test_safe_filename(raw: str, safe: str) -> None:
 def test_safe_filename_refuses_nothing_left(raw: str) -> None:
     with pytest.raises(UploadRejected, match="not a usable file name"):
         safe_filename(raw)
+
+
+def test_an_unreachable_store_answers_503_naming_it(tmp_path: Path, embedder: Any) -> None:
+    """A Chroma server that is down is the service being unavailable, not a server bug."""
+    from assistant.service import Assistant
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assistant = Assistant(make_settings(tmp_path / "data", chroma_url=down), embedder=embedder)
+    with serve_in_thread(create_api(assistant)) as url:
+        r = httpx.post(f"{url}/api/ask", json={"question": "What does Russia require?"})
+        schema = httpx.get(f"{url}/openapi.json").json()
+    assert r.status_code == 503, r.text
+    assert down in r.json()["error"]
+    assert "503" in schema["paths"]["/api/ask"]["post"]["responses"]
