@@ -269,7 +269,8 @@ def export_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Write the whole store (articles, chunks with offsets, embeddings) to one versioned
-    file that `assistant import` reads back exactly (format: docs/reliability.md)."""
+    file that `assistant import` reads back (texts and offsets exactly, vectors to within one
+    float32 ulp: Chroma returns them renormalised; format: docs/reliability.md)."""
     from assistant.transfer import export_store
 
     a = _assistant()
@@ -292,7 +293,7 @@ def import_cmd(
     path: Annotated[Path, typer.Argument(help="A file written by `assistant export`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Read an export into this store (ids, texts, offsets and embeddings as they were;
+    """Read an export into this store (ids, texts, offsets and embeddings as exported;
     importing the same file again changes nothing)."""
     from assistant.transfer import import_store
 
