@@ -151,6 +151,7 @@ def test_answer_types_read_the_last_sentence_and_the_noun_after_which() -> None:
         "Global superband BTS have split after how many years together?": "number",
         "What is the name of the category 4 hurricane that hit Florida?": "entity",
         "The IRS announced it will do what this week?": "any",
+        "Why did the state ban the drug?": "any",  # only which/what take a noun's type
         "What does Russia require before talks?": "condition",
         "What did the analysts say?": "position",
     }

@@ -91,21 +91,18 @@ def answer_type(question: str) -> str:
     parts = [p for p in re.split(r"(?<=[.!:])\s+(?=[A-Z])", question.strip()) if p]
     low = (parts[-1] if parts else question).lower()
     m = _WH.search(low)
-    typed = m is not None and m.group(3) and _typed_head(low[m.end() :])
-    untyped = m is None or m.group(3) or m.group(6) or m.group(7)
-    if untyped and not typed and _CONDITION_Q.search(low):
+    if m is not None:
+        for group, kind in ((1, "number"), (2, "person"), (4, "date"), (5, "place")):
+            if m.group(group):
+                return kind
+    # "which"/"what" typed by its noun; otherwise (what + verb, why, how, no question word)
+    # a condition or a position when the words say so
+    typed = _typed_head(low[m.end() :]) if m is not None and m.group(3) else ""
+    if typed:
+        return typed
+    if _CONDITION_Q.search(low):
         return "condition"
-    if m is None:
-        return "position" if _POSITION_Q.search(low) else "any"
-    if m.group(1):
-        return "number"
-    if m.group(2):
-        return "person"
-    if m.group(4):
-        return "date"
-    if m.group(5):
-        return "place"
-    return _typed_head(low[m.end() :]) or ("position" if _POSITION_Q.search(low) else "any")
+    return "position" if _POSITION_Q.search(low) else "any"
 
 
 def _typed_head(rest: str) -> str:
