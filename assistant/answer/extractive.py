@@ -351,7 +351,8 @@ def extend_one(
 ) -> Candidate:
     """Give a one-sentence quote its neighbour of the same speaker (the one sharing more of the question's words,
     the next one on a tie) when both fit in ``max_words``: two sentences read better alone
-    and more often hold the whole answer. Quotes never exceed two sentences."""
+    and more often hold the whole answer. Quotes never exceed two sentences. ``c`` has been
+    through ``score`` (its ``why`` says whether it names an item of the kind asked for)."""
     text = texts[c.ref.article_id]
     speech = cache.speech(c.ref.article_id, text)
     spans, atts = speech.spans, speech.attributions
@@ -359,7 +360,7 @@ def extend_one(
     if i < 0:
         return c
     qwords = _question_words(q)
-    own = set(answer_items(q.wants, qwords, q.tokens, c.text).found) if q.wants in _TYPED else set()
+    names_one = bool(c.why.get("answer_found"))  # score() found an item of the asked kind
     options = []
     for j in (i + 1, i - 1):
         if 0 <= j < len(spans) and _same(atts[i], atts[j]):
@@ -376,7 +377,7 @@ def extend_one(
             # South Korean show is green lit." + "“Squid Game” is ...")
             adds = bool(
                 q.wants in _TYPED
-                and not own
+                and not names_one
                 and answer_items(q.wants, qwords, q.tokens, neighbour).found
             )
             options.append((adds, overlap, j == i + 1, j))
