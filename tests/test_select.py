@@ -150,6 +150,8 @@ def test_answer_types_read_the_last_sentence_and_the_noun_after_which() -> None:
         "Afghanistan was rocked by an earthquake. What was the magnitude of the quake?": "number",
         "Global superband BTS have split after how many years together?": "number",
         "What is the name of the category 4 hurricane that hit Florida?": "entity",
+        "The most transmissible variant yet has arrived. What is it called?": "entity",
+        "What is the new heat dome named?": "entity",
         "The IRS announced it will do what this week?": "any",
         "Why did the state ban the drug?": "any",  # only which/what take a noun's type
         "What does Russia require before talks?": "condition",

@@ -126,7 +126,8 @@ def _typed_head(rest: str) -> str:
         if w in _PERSON_NOUNS:
             return "person"
     if aux:
-        return "entity" if "name" in head else ""
+        # "what is the name of ...", "what is it called?", "what is the new law named?"
+        return "entity" if "name" in head or words[-1] in ("called", "named") else ""
     return "entity"  # "which show", "what company", "which insect"
 
 
