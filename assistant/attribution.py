@@ -31,7 +31,6 @@ import re
 from dataclasses import dataclass
 
 from assistant import speech_lexicon as lex
-from assistant.cache import LRU
 from assistant.sides import SIDES, sides_of
 from assistant.text import split_sentences
 from assistant.types import Span, SpeakerEvidence
@@ -40,7 +39,7 @@ __all__ = [
     "SIDES",
     "ArticleSpeech",
     "Attribution",
-    "SpeakerCache",
+    "analyse_article",
     "attribute",
     "descriptors",
     "find_speaker",
@@ -930,24 +929,3 @@ def analyse_article(text: str) -> ArticleSpeech:
     who = [a.speaker for a in atts]
     sides = {k: sides_of(v) for k, v in descriptors(text, spans, who).items()}
     return ArticleSpeech(spans, atts, sides)
-
-
-class SpeakerCache:
-    """Sentence spans and speakers of each article, computed once; safe across threads."""
-
-    def __init__(self, maxsize: int = 5000) -> None:
-        self._lru: LRU[str, ArticleSpeech] = LRU(maxsize)
-
-    def speech(self, article_id: str, text: str) -> ArticleSpeech:
-        """The analysed article, from the cache or computed now."""
-        return self._lru.get_or_set(article_id, lambda: analyse_article(text))
-
-    def get(
-        self, article_id: str, text: str
-    ) -> tuple[list[Span], list[str | None], dict[str, set[str]]]:
-        """Sentence spans, their speakers and the speakers' sides."""
-        s = self.speech(article_id, text)
-        return s.spans, s.speakers, s.sides
-
-    def clear(self) -> None:
-        self._lru.clear()

@@ -15,9 +15,9 @@ from datetime import date
 from assistant.answer.base import ChatModel
 from assistant.answer.citations import check_reply
 from assistant.answer.llm import build_sources, sources_block
-from assistant.attribution import SpeakerCache
 from assistant.errors import LLMUnavailable
 from assistant.prompts import prompt
+from assistant.speech_cache import SpeakerCache
 from assistant.types import Briefing
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.vectors import text_hash
 from assistant.embed import SHORT_BATCH, Embedder
 from assistant.sources import (
     FEED_EXT,
@@ -30,13 +29,14 @@ from assistant.sources import (
     suffix,
 )
 from assistant.store import Store
-from assistant.text import chunk_article
+from assistant.text import chunk_article, text_hash
 from assistant.types import Article, Chunk
 
 ProgressFn = Callable[["IngestReport"], None]
 SentenceSpans = list[tuple[int, int, str]]  # start, end, text of each quotable span
-SpansFn = Callable[[Article, list[Chunk]], SentenceSpans]
-Batch = list[tuple[Article, list[Chunk], bool, str | None, SentenceSpans]]
+Kept = tuple[SentenceSpans, str]  # the quotable spans and the packed analysis (speech_cache)
+SpansFn = Callable[[Article, list[Chunk]], Kept]
+Batch = list[tuple[Article, list[Chunk], bool, str | None, Kept]]
 _STOP = object()
 WRITE_GROUP = 8  # articles committed together (three Chroma calls per group)
 
@@ -108,8 +108,9 @@ class Ingestor:
         workers: int = 1,
         spans: SpansFn | None = None,
     ) -> None:
-        """``spans``, when given, names each article's quotable sentences: their vectors are
-        computed with the chunks' and kept with the store (the ``sentence_vectors`` setting).
+        """``spans``, when given, names each article's quotable sentences and gives its
+        analysis (sentence splits, speakers): the sentences' vectors are computed with the
+        chunks' and kept with the store, the analysis too (the ``sentence_vectors`` setting).
         """
         self.spans = spans
         if workers < 1:
@@ -148,7 +149,7 @@ class Ingestor:
                         continue  # shutting down: drop queued work; a rerun ingests it
                     texts = [embedding_text(a, c) for a, cs, _, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts)
-                    short = [t for *_, spans in batch for _, _, t in spans]
+                    short = [t for *_, (spans, _) in batch for _, _, t in spans]
                     # sentences in small batches, as questions encode them (int8 activations
                     # are scaled per batch: mixed with long chunks they would drift)
                     kept = self.embedder.embed(short, SHORT_BATCH) if short else vecs[:0]
@@ -184,9 +185,9 @@ class Ingestor:
                         if replaces:  # the same file now holds different text
                             self.store.delete_article(replaces)
                     pos = 0
-                    for article, *_, spans in done:
+                    for article, *_, (spans, speech) in done:
                         keys = [(s, e, text_hash(t)) for s, e, t in spans]
-                        kept.append((article.id, keys, span_vecs[pos : pos + len(spans)]))
+                        kept.append((article.id, keys, span_vecs[pos : pos + len(spans)], speech))
                         pos += len(spans)
                     for g in range(0, len(rows), WRITE_GROUP):
                         group = rows[g : g + WRITE_GROUP]
@@ -232,7 +233,7 @@ class Ingestor:
                     old = by_origin.get(a.origin)
                     replaces = old if old and old != a.id else None
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
-                spans = self.spans(a, chunks) if self.spans is not None else []
+                spans = self.spans(a, chunks) if self.spans is not None else ([], "")
                 batch.append((a, chunks, a.id not in stored and not replaces, replaces, spans))
             pending.clear()
             if batch:

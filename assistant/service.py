@@ -19,7 +19,6 @@ from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
-from assistant.attribution import SpeakerCache
 from assistant.briefing import Briefing, build_briefing
 from assistant.briefing_llm import with_llm_summary
 from assistant.cache import LRU
@@ -32,6 +31,7 @@ from assistant.lexical import LexicalIndex, cached_index
 from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
 from assistant.settings import Settings
 from assistant.sources import Reader
+from assistant.speech_cache import SpeakerCache, pack_speech
 from assistant.store import ChromaStore, Store, StoredArticle
 from assistant.text import clean_question
 from assistant.types import (
@@ -87,8 +87,9 @@ class Assistant:
         self._counts_at = float("-inf")
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
-        self.speakers = SpeakerCache()
-        kept = self.store.span_vectors if s.sentence_vectors == "ingest" else None
+        ingested = s.sentence_vectors == "ingest"  # derived data kept with the store
+        self.speakers = SpeakerCache(stored=self.store.kept_speech if ingested else None)
+        kept = self.store.span_vectors if ingested else None
         self.vectors = SpanVectors(self.embedder.embed_cached, stored=kept)
 
     # ---------------------------------------------------------------- ingest
@@ -108,7 +109,7 @@ class Assistant:
             s.chunk_words,
             s.chunk_overlap_sentences,
             workers=s.ingest_workers,
-            spans=self.sentence_spans if s.sentence_vectors == "ingest" else None,
+            spans=self.kept_analysis if s.sentence_vectors == "ingest" else None,
         )
         report = ing.run(list(targets), prune=prune, progress=progress, force=force)
         if report.added or report.updated or report.pruned:
@@ -123,6 +124,14 @@ class Assistant:
         texts = {article.id: article.text}
         cands = extractive.candidates(passages, texts, self.speakers, max_passages=len(chunks))
         return [(c.start, c.end, c.text) for c in cands]
+
+    def kept_analysis(
+        self, article: Article, chunks: list[Chunk]
+    ) -> tuple[list[tuple[int, int, str]], str]:
+        """What ``sentence_vectors="ingest"`` keeps of an article: its quotable spans (their
+        vectors are computed with the chunks) and its sentence splits and speakers, packed."""
+        spans = self.sentence_spans(article, chunks)
+        return spans, pack_speech(self.speakers.speech(article.id, article.text), article.text)
 
     # ---------------------------------------------------------------- reads
     def sources(self) -> list[StoredArticle]:

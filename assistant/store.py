@@ -37,6 +37,9 @@ SMALL_SUBSET = 1000  # dense search among at most this many ids ranks them here
 _GENERATION = "generation"  # the one record of the ``<prefix>_meta`` collection
 SpanKey = tuple[int, int, str]  # start, end, hash of the span's text
 SpanHit = tuple[str, np.ndarray]  # hash of the span's text, its unit vector
+# what ingest keeps of an article for the answerer: its id, its quotable spans and their
+# vectors, and its sentence splits and speakers (packed by assistant.speech_cache; "": none)
+KeptRow = tuple[str, Sequence[SpanKey], np.ndarray, str]
 
 
 def date_ord(d: date | None) -> int:
@@ -160,8 +163,12 @@ class Store(Protocol):
         """Replace these articles' chunks with ``chunks``, then write the article records."""
         ...
 
-    def put_span_vectors(self, rows: Sequence[tuple[str, Sequence[SpanKey], np.ndarray]]) -> None:
-        """Keep sentence vectors of articles: (article id, [(start, end, text hash)], vectors)."""
+    def put_span_vectors(self, rows: Sequence[KeptRow]) -> None:
+        """Keep sentence vectors and analyses of articles (see ``KeptRow``)."""
+        ...
+
+    def kept_speech(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Kept analyses (sentence splits and speakers, packed) by article id."""
         ...
 
     def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
@@ -336,7 +343,9 @@ class ChromaStore:
     def delete_article(self, article_id: str) -> None:
         """Remove an article record, then its chunks (and its kept sentence vectors)."""
         self._article_col.delete(ids=[article_id])
-        self._sentence_col.delete(ids=[article_id])
+        kept = self._sentence_col_if_any()
+        if kept is not None:  # only a store that keeps sentence data has the collection
+            kept.delete(ids=[article_id])
         self.delete_chunks(article_id)
 
     # ------------------------------------------------------------------ sentence vectors
@@ -355,19 +364,48 @@ class ChromaStore:
                     )
         return self._sentences
 
-    def put_span_vectors(self, rows: Sequence[tuple[str, Sequence[SpanKey], np.ndarray]]) -> None:
-        """Keep sentence vectors of articles: (article id, [(start, end, text hash)], vectors).
+    def _sentence_col_if_any(self) -> Any:
+        """``<prefix>_sentences`` if it exists (None: no sentence data was ever kept)."""
+        from chromadb.errors import NotFoundError
+
+        self.open()
+        if self._sentences is None:
+            try:
+                found = self._client.get_collection(f"{self.prefix}_sentences")
+            except NotFoundError:
+                return None
+            with self._lock:
+                self._sentences = self._sentences or found
+        return self._sentences
+
+    def put_span_vectors(self, rows: Sequence[KeptRow]) -> None:
+        """Keep sentence vectors and analyses of articles (see ``KeptRow``).
 
         Derived data: a record is replaced with its article; readers check each span's text
-        hash, so a record left from older text is never used."""
-        rows = [r for r in rows if len(r[1])]
+        hash (and the analysis its article's), so a record left from older text is never
+        used."""
+        rows = [r for r in rows if len(r[1]) or r[3]]
         for i in range(0, len(rows), PAGE):
             part = rows[i : i + PAGE]
             self._sentence_col.upsert(  # in metadata: Chroma full-text indexes documents
-                ids=[aid for aid, _, _ in part],
-                metadatas=[{"packed": _pack_spans(keys, vecs)} for _, keys, vecs in part],
+                ids=[aid for aid, *_ in part],
+                metadatas=[
+                    {"packed": _pack_spans(keys, vecs), "speech": speech}
+                    for _, keys, vecs, speech in part
+                ],
                 embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
             )
+
+    def kept_speech(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Kept analyses (sentence splits and speakers, packed) by article id."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for i in range(0, len(ids), PAGE):
+            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                if meta.get("speech"):
+                    out[aid] = str(meta["speech"])
+        return out
 
     def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
         """Kept sentence vectors by (article id, start, end): (text hash, vector)."""

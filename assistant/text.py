@@ -6,6 +6,7 @@ Everything here is pure: text in, spans out. Offsets are always into the origina
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -354,3 +355,9 @@ def _groups(text: str, run: list[Span], size: int, overlap: int) -> Iterator[lis
         if j >= n:
             break
         i = max(j - overlap, i + 1)
+
+
+def text_hash(text: str) -> str:
+    """The short hash that ties derived data (a kept vector, a kept analysis) to the exact
+    text it was computed from."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()

@@ -6,7 +6,7 @@ from assistant.answer.base import AnswerRequest, final_answer
 from assistant.answer.chat import LangChainChat
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer
-from assistant.attribution import SpeakerCache
+from assistant.speech_cache import SpeakerCache
 from assistant.types import AnswerEvent, TokenEvent
 from tests.fake_llm import KEY, KIRBY, QUESTION, RUSSIA, good_reply
 

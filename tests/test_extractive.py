@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.attribution import SpeakerCache
 from assistant.sources import read_text
+from assistant.speech_cache import SpeakerCache
 from tests.conftest import SEED
 
 QUESTIONS = [

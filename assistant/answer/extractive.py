@@ -26,8 +26,9 @@ from assistant.answer.question import Question, analyse, question_subject
 
 __all__ = ["Candidate", "Question", "Weights", "analyse", "question_subject"]
 from assistant.answer.vectors import SpanVectors
-from assistant.attribution import Attribution, SpeakerCache
+from assistant.attribution import Attribution
 from assistant.lexical import tokenize
+from assistant.speech_cache import SpeakerCache
 from assistant.text import count_words, is_boilerplate, is_heading
 from assistant.types import ArticleRef, Passage, Quote, SpeakerEvidence
 
@@ -95,7 +96,9 @@ def candidates(
     """Quotable spans from the top passages, de-duplicated by text."""
     out: list[Candidate] = []
     seen: set[str] = set()
-    for rank, p in enumerate(passages[:max_passages]):
+    top = passages[:max_passages]
+    cache.warm({p.ref.article_id: texts[p.ref.article_id] for p in top if p.ref.article_id in texts})
+    for rank, p in enumerate(top):
         text = texts.get(p.ref.article_id)
         if text is None:
             continue

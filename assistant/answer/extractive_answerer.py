@@ -9,7 +9,7 @@ from assistant.answer import extractive
 from assistant.answer.base import AnswerRequest, EmbedFn, TextsFn
 from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
-from assistant.attribution import SpeakerCache
+from assistant.speech_cache import SpeakerCache
 from assistant.types import Answer, AnswerEvent, Quote, TokenEvent
 
 

@@ -21,10 +21,10 @@ from typing import Any
 from assistant.answer.base import AnswerRequest, ChatModel, TextsFn
 from assistant.answer.citations import Source, check_reply, defang
 from assistant.answer.extractive_answerer import ExtractiveAnswerer
-from assistant.attribution import SpeakerCache
 from assistant.conversation import condense
 from assistant.errors import LLMUnavailable
 from assistant.prompts import prompt
+from assistant.speech_cache import SpeakerCache
 from assistant.types import Answer, AnswerEvent, Passage, TokenEvent, Turn
 
 MAX_SOURCES = 8  # passages shown to the model, most relevant first

@@ -11,22 +11,19 @@ stale.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from assistant.answer.base import EmbedFn
 from assistant.cache import LRU
+from assistant.text import text_hash
 
 Span = tuple[str, int, int]  # article id, start, end
 Hit = tuple[str, np.ndarray]  # hash of the span's text, its unit vector
+__all__ = ["SpanVectors", "text_hash"]
+
 StoredFn = Callable[[Sequence[str]], dict[Span, Hit]]
-
-
-def text_hash(text: str) -> str:
-    """The short hash that ties a kept vector to the exact text it was computed from."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 class SpanVectors:
