@@ -4,23 +4,27 @@ config, eval, web, slack, feedback."""
 from __future__ import annotations
 
 import json
-import re
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from assistant.cli_console import (
+    Markdown,
+    Table,
+    err,
+    handle_errors,
+    inert,
+    ingest_progress,
+    out,
+    plain,
+    say_error,
+    stop_on_signals,
+)
+from assistant.cli_eval import eval_cmd
 from assistant.errors import AssistantError
-
-if TYPE_CHECKING:
-    from rich.progress import Progress
 
 # Cold start: a command imports only what it uses (the settings with pydantic-settings, rich's
 # Markdown, Table and Progress, the service with Chroma and the encoder, the web stack);
@@ -32,77 +36,6 @@ app = typer.Typer(
     help="Briefing Assistant: ask questions of a news collection; answers are verbatim, "
     "attributed, cited quotes.",
 )
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# C0/C1 control characters but tab and newline: ESC sequences could recolour or clear the
-# terminal, plant OSC 8 hyperlinks or write the clipboard (OSC 52)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def inert(text: str) -> str:
-    """Text with no terminal control characters (article and model text reach a terminal)."""
-    return _CONTROL.sub("", text)
-
-
-def plain(text: object, style: str = "") -> Any:
-    """``text`` as a rich Text: shown as written, never read as markup (article text can hold
-    ``[/oops]`` or ``[again]``), without terminal control characters."""
-    from rich.text import Text
-
-    return Text(inert(str(text)), style=style)
-
-
-def say_error(message: object) -> None:
-    """Print ``error: message`` on stderr; the message is plain text."""
-    from rich.text import Text
-
-    err.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
-
-
-def Markdown(text: str) -> Any:
-    """rich's Markdown renderable (markdown-it loads only for commands that print one)."""
-    from rich.markdown import Markdown as RichMarkdown
-
-    return RichMarkdown(inert(text))
-
-
-def Table(*headers: str) -> Any:
-    """A rich Table with these column headers."""
-    from rich.table import Table as RichTable
-
-    return RichTable(*headers)
-
-
-def handle_errors(fn: F) -> F:
-    """Turn AssistantError (and bad settings) into a message and an exit code."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pydantic import ValidationError
-
-        try:
-            return fn(*args, **kwargs)
-        except AssistantError as e:
-            say_error(e)
-            raise typer.Exit(e.exit_code) from None
-        except UnicodeError as e:  # e.g. a lone surrogate from undecodable argv bytes
-            say_error(f"the input is not valid text ({e}); use UTF-8")
-            raise typer.Exit(2) from None
-        except ValidationError as e:
-            first = e.errors()[0]
-            field = ".".join(str(x) for x in first["loc"])
-            say_error(f"invalid setting {field} (ASSISTANT_{field.upper()}): {first['msg']}")
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _settings() -> Any:
     """The effective settings (pydantic-settings loads here, not for ``--help``)."""
     from assistant.settings import Settings
@@ -127,45 +60,6 @@ def _date(value: str | None, name: str) -> date | None:
         ) from None
 
 
-def ingest_progress(total: int | None) -> tuple[Progress, Callable[[Any], None]]:
-    """A rich progress bar for an ingest and the callback that feeds it."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-    task = progress.add_task("ingest", total=total, rate="")
-    import time
-
-    t0 = time.perf_counter()
-
-    def update(report: Any) -> None:
-        done = report.added + report.updated + report.skipped + report.failed
-        dt = max(1e-6, time.perf_counter() - t0)
-        progress.update(
-            task,
-            completed=done,
-            total=report.total,
-            rate=f"{report.chunks} chunks · {done / dt:.1f} art/s · {report.chunks / dt:.1f} ch/s",
-        )
-
-    return progress, update
-
-
 def _url_hosts(targets: list[str]) -> list[str]:
     """Hosts of the URLs among ``targets`` (typed by the operator, so trusted)."""
     import httpx
@@ -173,28 +67,6 @@ def _url_hosts(targets: list[str]) -> list[str]:
     from assistant.sources import is_url
 
     return [httpx.URL(t).host for t in targets if is_url(t)]
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
-    """SIGTERM and SIGINT set ``stop`` (the ingest ends at its next article boundary, keeping
-    only whole articles); the list names the signal caught. A second signal acts at once."""
-    import signal
-
-    caught: list[int] = []
-
-    def handler(signum: int, frame: Any) -> None:
-        caught.append(signum)
-        stop.set()
-        for sig, old in previous.items():  # the next Ctrl-C or TERM is not politely queued
-            signal.signal(sig, old)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield caught
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _stopped(report: Any, signum: int, as_json: bool) -> None:
@@ -553,117 +425,7 @@ def chat() -> None:
         history.append(Turn(q, shown))
 
 
-@app.command("eval")
-@handle_errors
-def eval_cmd(
-    benchmark: Annotated[
-        str,
-        typer.Argument(
-            help="rtqa, attribution (PolNeAR format), summhay (briefings), or 'custom'."
-        ),
-    ],
-    haystack: Annotated[
-        Path | None, typer.Option(help="summhay: a haystack file (summhay/newsN.json).")
-    ] = None,
-    corpus: Annotated[Path | None, typer.Option(help="Corpus to ingest (its own store).")] = None,
-    questions: Annotated[Path | None, typer.Option(help="Questions file (JSONL).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Per-question results (JSON).")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
-    no_dates: Annotated[bool, typer.Option("--no-dates", help="Ignore question dates (no as-of).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
-    data: Annotated[
-        Path | None, typer.Option(help="attribution: articles with gold attributions (JSONL).")
-    ] = None,
-    predictions: Annotated[
-        Path | None, typer.Option(help="attribution: where to write the speakers (JSONL).")
-    ] = None,
-    scorer: Annotated[
-        Path | None, typer.Option(help="attribution: the scorer (default: score.py beside data).")
-    ] = None,
-) -> None:
-    """Run a benchmark and print its metrics (see docs/evaluation.md)."""
-    if benchmark == "summhay":
-        _summhay(haystack, as_json)
-        return
-    if benchmark == "attribution":
-        from assistant import eval_attribution
-
-        if data is None:
-            raise AssistantError("pass --data FILE.jsonl (e.g. ../shared/bench/polnear/dev.jsonl)")
-        pred = predictions or Path("attribution-predictions.jsonl")
-        _print_metrics(eval_attribution.run(data, pred, scorer, console=err), as_json)
-        return
-    from assistant.evaluate import check_inputs, eval_settings, run_eval
-    from assistant.service import Assistant
-
-    check_inputs(benchmark, questions, corpus)
-    settings = _settings()
-    a = Assistant(eval_settings(settings, corpus) if corpus else settings)
-    if corpus is not None:  # the corpus gets its own store, reused while unchanged
-        ingesting, on_ingest = ingest_progress(None)
-        with ingesting:
-            a.ingest([str(corpus)], progress=on_ingest)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), console=err)
-    task = bar.add_task("eval", total=None)
-    with bar:
-        metrics = run_eval(
-            benchmark,
-            a,
-            questions=questions,
-            output=output,
-            limit=limit,
-            use_dates=not no_dates,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    _print_metrics(metrics, as_json)
-
-
-def _summhay(haystack: Path | None, as_json: bool) -> None:
-    """Briefings over a SummHay haystack, scored with the calibrated offline judge."""
-    import tempfile
-
-    from assistant import eval_summhay
-    from assistant.evaluate import eval_settings
-    from assistant.service import Assistant
-
-    if haystack is None:
-        raise AssistantError("pass --haystack FILE (e.g. ../shared/bench/summhay/news1.json)")
-    data = eval_summhay.load(haystack)
-    a = Assistant(eval_settings(_settings(), haystack))
-    with tempfile.TemporaryDirectory() as tmp:  # the documents as articles, ids kept
-        docs = eval_summhay.documents_jsonl(data, Path(tmp) / f"{haystack.stem}.jsonl")
-        ingesting, on_ingest = ingest_progress(None)
-        with ingesting:
-            a.ingest([str(docs)], progress=on_ingest)
-    result = eval_summhay.run(haystack, lambda q: a.brief(q), a.embedder.embed)
-    if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
-        return
-    table = Table("system", "coverage", "citation F1", "joint", "stored-judge coverage")
-    b = result["briefing"]
-    table.add_row(
-        "this briefing", f"{b['coverage']:.1f}", f"{b['citation_f1']:.1f}", f"{b['joint']:.1f}", ""
-    )
-    for name, row in result["references"].items():
-        table.add_row(name, f"{row['coverage']:.1f}", "", "", f"{row['stored_coverage']:.1f}")
-    out.print(table)
-    err.print(
-        f"judge: FULL >= {result['judge']['full']}, PARTIAL >= {result['judge']['partial']}; "
-        f"agreement with the stored LLM judge {result['judge_agreement']}% on "
-        f"{result['judged_pairs']} labels"
-    )
-
-
-def _print_metrics(metrics: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(metrics) + "\n")
-    else:
-        table = Table("metric", "value")
-        for k, v in metrics.items():
-            table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
-        out.print(table)
+app.command("eval")(eval_cmd)
 
 
 @app.command()
