@@ -156,3 +156,29 @@ def test_quote_html_says_on_hover_why_it_was_chosen() -> None:
         ' 10; also reported by: CNN &quot;&lt;b&gt;&quot;; published in the week asked about">'
     )
     assert html.quote_html(_quote(1), "1-q-0").startswith('<blockquote class="quote" title="">')
+
+
+def test_briefing_timelines_point_back_to_quotes_listed_above_in_text_and_markdown() -> None:
+    kremlin = ArticleRef("a1", "Talks", "Wire *A*", date(2022, 6, 14), "")
+    later = ArticleRef("a2", "Port", "Wire B", date(2022, 6, 16), "")
+    said = Quote("Talks need guarantees.", kremlin, 0, 22, "the Kremlin", citation=1)
+    port = Quote("The port reopened.", later, 5, 23, None, citation=2)
+    b = Briefing(
+        "talks",
+        key_points=(said,),
+        positions=(Position("Russia", (said,)),),
+        passages=(),
+        filters=Filters(),
+        timeline=(said, port),
+    )
+    lines = text.briefing_text(b).split("\n")
+    i = lines.index("Timeline")
+    assert lines[i + 1 : i + 3] == [
+        "- 2022-06-14: the Kremlin, see [1]",
+        "- 2022-06-16: “The port reopened.” — Wire B (the article's words) [2]",
+    ]
+    md = markdown.briefing_markdown(b).split("\n")
+    i = md.index("### Timeline")
+    assert md[i + 2] == "- 2022-06-14: the Kremlin, see [1]"
+    assert md[i + 3].startswith("- 2022-06-16: ") and md[i + 3].endswith("[2]")
+    assert "The port reopened." in md[i + 3] and "see [2]" not in md[i + 3]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.types import Answer, ArticleRef
+from assistant.types import Answer, ArticleRef, Briefing, Quote
 
 UNKNOWN_OUTLET = "unknown outlet"
 UNDATED = "undated"
@@ -69,3 +70,19 @@ def answer_sources(answer: Answer) -> list[SourceEntry]:
         SourceEntry(q.citation, q.ref, q.start, q.end, f"q-{j}", len(q.also_in))
         for j, q in enumerate(answer.quotes)
     ]
+
+
+def timeline_lines(
+    b: Briefing, item: Callable[[Quote], str], escape: Callable[[str], str]
+) -> list[str]:
+    """A briefing's timeline as list lines ('- 2022-06-16: ...'), in the renderer's own item
+    and escape: a quote already listed above is pointed back to, never repeated."""
+    above = b.listed_above()
+    lines = []
+    for q in b.timeline:
+        day = q.ref.published.isoformat() if q.ref.published else UNDATED
+        if q.citation in above:
+            lines.append(f"- {day}: {escape(q.speaker or q.ref.source)}, see [{q.citation}]")
+        else:
+            lines.append(f"- {day}: {item(q)[2:]}")
+    return lines

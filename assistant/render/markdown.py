@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.render.cite import answer_sources, characters, cite, is_llm
+from assistant.render.cite import answer_sources, characters, cite, is_llm, timeline_lines
 from assistant.types import Answer, Briefing, Quote
 
 ABSTAIN = "The sources don't answer this."
@@ -125,14 +125,7 @@ def briefing_markdown(b: Briefing) -> str:
                 f"**{escape(actor.get(y.citation, ''))}** [{y.citation}] on the same point"
             )
     if b.timeline:
-        above = b.listed_above()
-        lines += ["", "### Timeline", ""]
-        for q in b.timeline:
-            day = q.ref.published.isoformat() if q.ref.published else "undated"
-            if q.citation in above:  # listed above: point back to it, never repeat it
-                lines.append(f"- {day}: {escape(q.speaker or q.ref.source)}, see [{q.citation}]")
-            else:
-                lines.append(f"- {day}: {_item(q)[2:]}")
+        lines += ["", "### Timeline", "", *timeline_lines(b, _item, escape)]
     lines += ["", "### Sources", ""]
     for q in b.quotes():
         link = f" <{q.ref.url}>" if q.ref.url else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.render.cite import answer_sources, cite, is_llm
+from assistant.render.cite import answer_sources, cite, is_llm, timeline_lines
 from assistant.types import Answer, Briefing, Quote
 
 ABSTAIN = "The sources don't answer this."
@@ -53,14 +53,7 @@ def briefing_text(b: Briefing) -> str:
             for x, y in b.disagreements
         ]
     if b.timeline:
-        above = b.listed_above()
-        lines += ["", "Timeline"]
-        for q in b.timeline:
-            day = q.ref.published.isoformat() if q.ref.published else "undated"
-            if q.citation in above:  # listed above: point back to it, never repeat it
-                lines.append(f"- {day}: {escape(q.speaker or q.ref.source)}, see [{q.citation}]")
-            else:
-                lines.append(f"- {day}: {_item(q)[2:]}")
+        lines += ["", "Timeline", *timeline_lines(b, _item, escape)]
     lines += ["", "Sources"]
     for q in b.quotes():
         url = f" {q.ref.url}" if q.ref.url else ""
