@@ -1,7 +1,9 @@
 """Quote selection A/B and warm `ask` latency on an RTQA store (issue 11).
 
     # 1) ask every question twice through `Assistant.ask` (first pass: sentence vectors not
-    #    yet kept; second pass: warm), keep the retrieved passages and sentence vectors:
+    #    yet kept; second pass: warm), keep the retrieved passages and sentence vectors
+    #    (with ASSISTANT_SENTENCE_VECTORS=ingest the first pass reads the vectors and the
+    #    speakers kept with the store; --no-kept-speech works the speakers out instead):
     ASSISTANT_DATA_DIR=/work/select-data python benchmarks/select_bench.py prepare \\
         --corpus /work/rtqa-slice/corpus.jsonl.gz --questions questions-dev.jsonl --out sel.pkl
     # 2) re-answer from the kept passages with the selection as it is now (fast: retrieval and
@@ -61,6 +63,8 @@ def prepare(args: argparse.Namespace) -> None:
     corpus = Path(args.corpus)
     a = Assistant(eval_settings(Settings(), corpus))
     a.ingest([str(corpus)])
+    if args.no_kept_speech:  # A/B: attribution worked out on first touch, as before it was kept
+        a.speakers.stored = None
     rows = load_jsonl(Path(args.questions))[: args.limit]
     a.ask(rows[0]["question"])  # the model, the BM25 index
     kept: dict[str, Any] = {}
@@ -145,6 +149,12 @@ def main() -> None:
         "--questions", default=str(ROOT.parent / "shared/bench/rtqa/questions-dev.jsonl")
     )
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument(
+        "--no-kept-speech",
+        action="store_true",
+        help="prepare: ignore the sentence splits and speakers kept with the store "
+        "(ASSISTANT_SENTENCE_VECTORS=ingest) and work them out on first touch",
+    )
     ap.add_argument("--out", default="/work/select-data/select-bench.pkl")
     ap.add_argument(
         "--set", action="append", help="a variant (repeatable): weights, e.g. near=0.3,agree=0.2"
