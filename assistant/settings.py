@@ -191,8 +191,9 @@ class Settings(BaseSettings):
     sentence_vectors: Literal["query", "ingest"] = Field(
         "query",
         description="When quotable sentences are encoded: 'query' (the first question over an "
-        "article encodes its candidates, kept in memory) or 'ingest' (with the chunks, kept "
-        "with the store: every question fast, ingest slower, store larger; see "
+        "article encodes its candidates and works out its speakers, kept in memory) or "
+        "'ingest' (with the chunks, kept with the store with each article's sentence splits "
+        "and speakers: every question fast, ingest slower, store larger; see "
         "docs/benchmarks.md; an existing store gets them with `assistant ingest --force`).",
     )
 
