@@ -183,3 +183,36 @@ def test_articles_of_the_week_asked_about_count_as_recent() -> None:
     passages = [Passage(Chunk("c", r.article_id, 0, 0, 1, text), r, 1.0) for r in (stale, fresh)]
     assert reference_day(passages, None) == date(2022, 6, 14)  # the newest article's day
     assert reference_day(passages, date(2022, 6, 16)) == date(2022, 6, 16)
+
+
+def test_after_context_the_sentence_that_asks_is_matched_too(embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.extractive import Candidate, Weights, score
+    from assistant.types import ArticleRef
+
+    question = (
+        "Afghanistan was rocked by a deadly earthquake this week. What was the magnitude of "
+        "the quake?"
+    )
+    q = analyse(question)
+    assert q.asked == "What was the magnitude of the quake?"
+    assert analyse("What was the magnitude?").asked == "What was the magnitude?"
+    ref = ArticleRef("a1", "Quake", "Wire", date(2022, 6, 22), "")
+    texts = [
+        "A deadly earthquake rocked eastern Afghanistan this week, officials said.",
+        "The quake had a magnitude of 5.9, according to the US Geological Survey.",
+    ]
+    cands = [Candidate(ref, 0, len(t), t, None, set(), 0) for t in texts]
+    asked: list[list[str]] = []
+
+    def embed(batch: list[str]) -> np.ndarray:
+        asked.append(batch)
+        return embedder.embed_cached(batch)
+
+    score(q, cands, embed, Weights())
+    assert [question, *texts] in asked and [q.asked] in asked  # the sentence that asks, alone
+    context, answer = (c.features for c in cands)
+    assert context["semantic"] > answer["semantic"]  # the whole question leans to the context
+    assert answer["asked"] > context["asked"]  # the sentence that asks leans to the answer
+    single = analyse("What was the magnitude of the quake?")
+    score(single, cands, embed, Weights())
+    assert all(c.features["asked"] == c.features["semantic"] for c in cands)

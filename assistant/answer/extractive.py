@@ -53,9 +53,9 @@ _CONDITION = re.compile(
 
 @dataclass(frozen=True)
 class Weights:
-    """How the features combine (chosen on the RTQA dev questions; ``near`` and the raised
-    ``answer_type`` on half of them by id hash, then checked on the other half: see
-    benchmarks/select_bench.py and docs/benchmarks.md)."""
+    """How the features combine (chosen on the RTQA dev questions; ``near``, the raised
+    ``answer_type``, ``recent`` and ``asked`` on half of them by id hash, then checked on the
+    other half: see benchmarks/select_bench.py and docs/benchmarks.md)."""
 
     semantic: float = 1.0
     lexical: float = 1.5
@@ -69,6 +69,7 @@ class Weights:
     lead: float = 0.0  # the article's first sentences (measured: no help on both halves)
     keep: float = 0.0  # a later quote needs this share of the best one's score (0.7 hurt)
     recent: float = 0.4  # published in the week up to "as of" (news questions ask about it)
+    asked: float = 0.7  # meaning next to the sentence that asks, after any context
 
 
 @dataclass
@@ -167,11 +168,16 @@ def score(
         return
     if vectors is None:
         vecs = embed([q.text] + [c.text for c in cands])
-        sims = vecs[1:] @ vecs[0]
+        mat = vecs[1:]
+        sims = mat @ vecs[0]
     else:
         qvec = embed([q.text])[0]
         spans = [(c.ref.article_id, c.start, c.end) for c in cands]
-        sims = vectors.vectors(spans, [c.text for c in cands]) @ qvec
+        mat = vectors.vectors(spans, [c.text for c in cands])
+        sims = mat @ qvec
+    # with context before the question, also the meaning next to the sentence that asks
+    context = q.asked and q.asked != q.text.strip()
+    asked = mat @ embed([q.asked])[0] if context and w.asked else sims
     toks = [set(tokenize([c.text])[0]) for c in cands]
     df = Counter(t for ts in toks for t in ts)
     n = len(cands)
@@ -183,8 +189,8 @@ def score(
     items = [answer_items(q.wants, qwords, q.tokens, c.text) for c in cands]
     agreed = agreement([(c.ref.article_id, it.found) for c, it in zip(cands, items, strict=True)])
     source = {c.ref.article_id: c.ref.source or c.ref.title for c in cands}
-    for c, sim, ts, it, (agree, shared, others) in zip(
-        cands, sims, toks, items, agreed, strict=True
+    for c, sim, ask, ts, it, (agree, shared, others) in zip(
+        cands, sims, asked, toks, items, agreed, strict=True
     ):
         lex = sum(v for t, v in idf.items() if t in ts) / total
         c.why = {
@@ -206,6 +212,7 @@ def score(
             "agree": agree,
             "lead": 1.0 if c.order < LEAD else 0.0,
             "recent": _recent(c.ref.published, ref_date),
+            "asked": float(ask),
         }
         c.why["published_this_week"] = bool(f["recent"])
         c.features = f

@@ -34,6 +34,7 @@ class Question:
     asks_speech: bool
     party: frozenset[str] = frozenset()  # the asked-about party's words, stemmed ("analyst")
     party_name: str = ""  # as the question writes it ("the analysts", "Ann Lee")
+    asked: str = ""  # the sentence that asks, after any context ("... What was the magnitude?")
 
 
 def analyse(question: str) -> Question:
@@ -50,7 +51,15 @@ def analyse(question: str) -> Question:
         asks_speech=bool(_SAY_Q.search(question)),
         party=frozenset(tokenize([subject])[0]) - NOT_PARTY if subject else frozenset(),
         party_name=subject or "",
+        asked=last_sentence(question),
     )
+
+
+def last_sentence(question: str) -> str:
+    """The sentence that asks: news quizzes put context first ("Afghanistan was rocked by an
+    earthquake this week. What was the magnitude?")."""
+    parts = [p for p in re.split(r"(?<=[.!:])\s+(?=[A-Z])", question.strip()) if p]
+    return parts[-1] if parts else question
 
 
 _PLACE_NOUNS = frozenset(
@@ -88,8 +97,7 @@ def answer_type(question: str) -> str:
     the last sentence is read for its first question word; "which"/"what" take their type from
     the noun they govern ("which continent" is a place, "what year" a date).
     """
-    parts = [p for p in re.split(r"(?<=[.!:])\s+(?=[A-Z])", question.strip()) if p]
-    low = (parts[-1] if parts else question).lower()
+    low = last_sentence(question).lower()
     m = _WH.search(low)
     if m is not None:
         for group, kind in ((1, "number"), (2, "person"), (4, "date"), (5, "place")):
