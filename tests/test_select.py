@@ -213,6 +213,7 @@ def test_after_context_the_sentence_that_asks_is_matched_too(embedder) -> None: 
     context, answer = (c.features for c in cands)
     assert context["semantic"] > answer["semantic"]  # the whole question leans to the context
     assert answer["asked"] > context["asked"]  # the sentence that asks leans to the answer
+    assert answer["asked_words"] > context["asked_words"] == 0.0  # "magnitude", "quake"
     single = analyse("What was the magnitude of the quake?")
     score(single, cands, embed, Weights())
     assert all(c.features["asked"] == c.features["semantic"] for c in cands)

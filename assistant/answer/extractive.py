@@ -54,7 +54,7 @@ _CONDITION = re.compile(
 @dataclass(frozen=True)
 class Weights:
     """How the features combine (chosen on the RTQA dev questions; ``near``, the raised
-    ``answer_type``, ``recent`` and ``asked`` on half of them by id hash, then checked on the
+    ``answer_type``, ``recent``, ``asked`` and ``asked_words`` on half of them by id hash, then checked on the
     other half: see benchmarks/select_bench.py and docs/benchmarks.md)."""
 
     semantic: float = 1.0
@@ -70,6 +70,7 @@ class Weights:
     keep: float = 0.0  # a later quote needs this share of the best one's score (0.7 hurt)
     recent: float = 0.4  # published in the week up to "as of" (news questions ask about it)
     asked: float = 0.7  # meaning next to the sentence that asks, after any context
+    asked_words: float = 0.6  # the words of the sentence that asks, weighted as ``lexical``
 
 
 @dataclass
@@ -183,6 +184,8 @@ def score(
     n = len(cands)
     idf = {t: math.log(1 + n / (1 + df.get(t, 0))) + 0.5 for t in q.tokens}
     total = sum(idf.values()) or 1.0
+    atoks = set(tokenize([q.asked or q.text])[0])  # the sentence that asks: its words
+    atotal = sum(v for t, v in idf.items() if t in atoks) or 1.0
     qwords = _question_words(q)
     stems = {w: t[0] for w, t in zip(qwords, tokenize(list(qwords)), strict=True) if t}
     stems = {w: t for w, t in stems.items() if w not in _STOP_CAPS and w not in _NOT_PARTY}
@@ -193,6 +196,7 @@ def score(
         cands, sims, asked, toks, items, agreed, strict=True
     ):
         lex = sum(v for t, v in idf.items() if t in ts) / total
+        alex = sum(v for t, v in idf.items() if t in ts and t in atoks) / atotal
         c.why = {
             "matched_words": sorted(w for w, t in stems.items() if t in ts),
             "answer_type": q.wants,
@@ -203,6 +207,7 @@ def score(
         f = {
             "semantic": float(sim),
             "lexical": lex,
+            "asked_words": alex,
             "passage": 1.0 / (1.0 + 0.5 * c.passage_rank),
             "answer_type": _type_match(q, c.text, c.speaker),
             "side": _side(q, c),
