@@ -4,8 +4,10 @@
         [--questions ../shared/bench/rtqa/questions-dev.jsonl] [--shift-days N] [--limit N]
         [--chroma-url http://127.0.0.1:8000]   (the store served by `chroma run`; the BM25
                                                 index still lives under --data)
-        [--sentence-vectors query|ingest]      (ingest: use the sentence vectors kept with
-                                                the store, see build_sentence_vectors.py)
+        [--sentence-vectors query|ingest]      (ingest: use the sentence vectors and speakers
+                                                kept with the store, see
+                                                build_sentence_vectors.py)
+        [--no-kept-speech]                     (with ingest: work the speakers out instead)
 
 Two fresh processes, one after the other:
 1. ``prepare``: builds the BM25 index from the store (or finds it on disk) and reports the time
@@ -119,6 +121,9 @@ def main() -> None:
     ap.add_argument("--chroma-url", default=None, help="a `chroma run` server holding the store")
     ap.add_argument("--sentence-vectors", choices=["query", "ingest"], default="query")
     ap.add_argument("--step", choices=["all", "prepare", "serve"], default="all")
+    ap.add_argument("--no-kept-speech", action="store_true",
+                    help="with --sentence-vectors ingest: work out speakers on first touch "
+                         "instead of reading them from the store (A/B)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -139,6 +144,8 @@ def main() -> None:
         return
     a = Assistant(Settings(data_dir=args.data, collection=args.collection,
                            chroma_url=args.chroma_url, sentence_vectors=args.sentence_vectors))
+    if args.no_kept_speech:
+        a.speakers.stored = None
     if args.step == "prepare":
         print(json.dumps(prepare(a)))
         return
