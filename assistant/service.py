@@ -19,6 +19,7 @@ from assistant.answer.extractive_answerer import ExtractiveAnswerer
 from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
+from assistant.attribution import analyse_article
 from assistant.briefing import Briefing, build_briefing
 from assistant.briefing_llm import with_llm_summary
 from assistant.cache import LRU
@@ -130,8 +131,9 @@ class Assistant:
     ) -> tuple[list[tuple[int, int, str]], str]:
         """What ``sentence_vectors="ingest"`` keeps of an article: its quotable spans (their
         vectors are computed with the chunks) and its sentence splits and speakers, packed."""
-        spans = self.sentence_spans(article, chunks)
-        return spans, pack_speech(self.speakers.speech(article.id, article.text), article.text)
+        speech = analyse_article(article.text)  # new text: worked out, never read back
+        self.speakers.put(article.id, speech)
+        return self.sentence_spans(article, chunks), pack_speech(speech, article.text)
 
     # ---------------------------------------------------------------- reads
     def sources(self) -> list[StoredArticle]:

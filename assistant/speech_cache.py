@@ -99,6 +99,10 @@ class SpeakerCache:
             if speech is not None:
                 self._lru.put(aid, speech)
 
+    def put(self, article_id: str, speech: ArticleSpeech) -> None:
+        """Keep an analysis just worked out (ingest: no point asking the store for it)."""
+        self._lru.put(article_id, speech)
+
     def speech(self, article_id: str, text: str) -> ArticleSpeech:
         """The analysed article: from memory, else as kept with the store, else worked out."""
         found = self._lru.get(article_id)

@@ -92,7 +92,12 @@ def test_a_new_process_reads_the_kept_analysis_instead_of_redoing_it(
 ) -> None:
     settings = Settings(data_dir=tmp_path, sentence_vectors="ingest")
     first = Assistant(settings, embedder=embedder)
+    reads: list[list[str]] = []
+    stored = first.speakers.stored
+    assert stored is not None
+    first.speakers.stored = lambda ids: reads.append(list(ids)) or stored(ids)
     assert first.ingest([str(CORPUS)]).added == 1
+    assert reads == []  # ingest works the analysis out; it never asks the store for it
     before = first.ask(QUESTION)
     done = counting(monkeypatch)
     again = Assistant(settings, embedder=embedder).ask(QUESTION)

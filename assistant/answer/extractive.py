@@ -54,8 +54,8 @@ _CONDITION = re.compile(
 @dataclass(frozen=True)
 class Weights:
     """How the features combine (chosen on the RTQA dev questions; ``near``, the raised
-    ``answer_type``, ``recent``, ``asked`` and ``asked_words`` on half of them by id hash, then checked on the
-    other half: see benchmarks/select_bench.py and docs/benchmarks.md)."""
+    ``answer_type``, ``recent``, ``asked`` and ``asked_words`` on half of them by id hash,
+    then checked on the other half: see benchmarks/select_bench.py and docs/benchmarks.md)."""
 
     semantic: float = 1.0
     lexical: float = 1.5
