@@ -89,9 +89,16 @@ class Assistant:
         self._lex_lock = threading.Lock()
         self._texts: LRU[str, str] = LRU(2000)
         ingested = s.sentence_vectors == "ingest"  # derived data kept with the store
-        self.speakers = SpeakerCache(stored=self.store.kept_speech if ingested else None)
         kept = self.store.span_vectors if ingested else None
         self.vectors = SpanVectors(self.embedder.embed_cached, stored=kept)
+        self.speakers = SpeakerCache(stored=self._read_kept if ingested else None)
+
+    def _read_kept(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """One read of the articles' kept sentence records: the analyses for the speaker cache,
+        the vectors into the span cache (the same question asks for them next)."""
+        speech, vectors = self.store.kept_sentences(article_ids)
+        self.vectors.keep(vectors)
+        return speech
 
     # ---------------------------------------------------------------- ingest
     def ingest(

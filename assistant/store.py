@@ -283,27 +283,26 @@ class ChromaStore:
                 embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
             )
 
-    def kept_speech(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """Kept analyses (sentence splits and speakers, packed) by article id."""
-        out: dict[str, str] = {}
+    def kept_sentences(
+        self, article_ids: Sequence[str]
+    ) -> tuple[dict[str, str], dict[tuple[str, int, int], SpanHit]]:
+        """What is kept of these articles, in one read: the packed analyses by article id, and
+        the sentence vectors by (article id, start, end) as (text hash, vector)."""
+        speech: dict[str, str] = {}
+        vectors: dict[tuple[str, int, int], SpanHit] = {}
         ids = list(dict.fromkeys(article_ids))
         for i in range(0, len(ids), PAGE):
             got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
             for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
                 if meta.get("speech"):
-                    out[aid] = str(meta["speech"])
-        return out
+                    speech[aid] = str(meta["speech"])
+                for (start, end, h), vec in unpack_spans(str(meta["packed"])):
+                    vectors[(aid, start, end)] = (h, vec)
+        return speech, vectors
 
     def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
         """Kept sentence vectors by (article id, start, end): (text hash, vector)."""
-        out: dict[tuple[str, int, int], SpanHit] = {}
-        ids = list(dict.fromkeys(article_ids))
-        for i in range(0, len(ids), PAGE):
-            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
-            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                for (start, end, h), vec in unpack_spans(str(meta["packed"])):
-                    out[(aid, start, end)] = (h, vec)
-        return out
+        return self.kept_sentences(article_ids)[1]
 
     # ------------------------------------------------------------------ reads
     def hashes(self, ids: Sequence[str]) -> dict[str, str]:

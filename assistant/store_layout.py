@@ -149,8 +149,11 @@ class Store(Protocol):
         """Keep sentence vectors and analyses of articles (see ``KeptRow``)."""
         ...
 
-    def kept_speech(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """Kept analyses (sentence splits and speakers, packed) by article id."""
+    def kept_sentences(
+        self, article_ids: Sequence[str]
+    ) -> tuple[dict[str, str], dict[tuple[str, int, int], SpanHit]]:
+        """What is kept of these articles, in one read: packed analyses by article id, and
+        sentence vectors by (article id, start, end)."""
         ...
 
     def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:

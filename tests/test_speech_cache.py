@@ -100,8 +100,18 @@ def test_a_new_process_reads_the_kept_analysis_instead_of_redoing_it(
     assert reads == []  # ingest works the analysis out; it never asks the store for it
     before = first.ask(QUESTION)
     done = counting(monkeypatch)
-    again = Assistant(settings, embedder=embedder).ask(QUESTION)
+    second = Assistant(settings, embedder=embedder)  # as a new process would
+    store_reads: list[str] = []
+    read_both = second.store.kept_sentences
+    monkeypatch.setattr(
+        second.store, "kept_sentences", lambda ids: store_reads.append("both") or read_both(ids)
+    )
+    read_vectors = second.vectors.stored
+    assert read_vectors is not None
+    second.vectors.stored = lambda ids: store_reads.append("vectors") or read_vectors(ids)
+    again = second.ask(QUESTION)
     assert done == []  # nothing analysed: splits and speakers came from the store
+    assert store_reads == ["both"]  # one read brought the speakers and the vectors
     assert [(q.text, q.start, q.speaker, q.speaker_evidence) for q in again.quotes] == [
         (q.text, q.start, q.speaker, q.speaker_evidence) for q in before.quotes
     ]

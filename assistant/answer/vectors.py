@@ -47,8 +47,7 @@ class SpanVectors:
         missing = self._from(self._lru.get, spans, hashes, rows, range(len(spans)))
         if missing and self.stored is not None:
             kept = self.stored([spans[i][0] for i in missing])
-            for key, hit in kept.items():  # the articles' other sentences: later questions
-                self._lru.put(key, hit)
+            self.keep(kept)  # the articles' other sentences too: later questions
             missing = self._from(kept.get, spans, hashes, rows, missing)
         if missing:
             fresh = self.embed([texts[i] for i in missing])
@@ -58,6 +57,11 @@ class SpanVectors:
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([r for r in rows if r is not None]).astype(np.float32)
+
+    def keep(self, hits: dict[Span, Hit]) -> None:
+        """Hold vectors read from the store (checked against each span's text when used)."""
+        for key, hit in hits.items():
+            self._lru.put(key, hit)
 
     @staticmethod
     def _from(
