@@ -140,9 +140,10 @@ def export_cmd(
     path: Annotated[Path, typer.Argument(help="The file to write (.jsonl.gz).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Write the whole store (articles, chunks with offsets, embeddings) to one versioned
-    file that `assistant import` reads back (texts and offsets exactly, vectors to within one
-    float32 ulp: Chroma returns them renormalised; format: docs/reliability.md)."""
+    """Write the whole store (articles, chunks with offsets, embeddings, and any kept
+    sentence data) to one versioned file that `assistant import` reads back (texts and
+    offsets exactly, vectors to within one float32 ulp: Chroma returns them renormalised;
+    format: docs/reliability.md)."""
     from assistant.transfer import export_store
 
     a = _assistant()
@@ -151,9 +152,10 @@ def export_cmd(
         out.print_json(json.dumps(r.to_json()))
         return
     note = f" (left out {r.left_out} chunks of unfinished articles)" if r.left_out else ""
+    kept = f", kept sentence data of {r.kept}" if r.kept else ""
     out.print(
         plain(
-            f"exported {r.articles} articles, {r.chunks} chunks to {path} "
+            f"exported {r.articles} articles, {r.chunks} chunks{kept} to {path} "
             f"({r.bytes / 1e6:.1f} MB) in {r.seconds:.1f} s{note}"
         )
     )
@@ -175,9 +177,10 @@ def import_cmd(
     if as_json:
         out.print_json(json.dumps(r.to_json()))
         return
+    kept = f", kept sentence data of {r.kept}" if r.kept else ""
     out.print(
         plain(
-            f"imported {r.articles} articles, {r.chunks} chunks from {path} "
+            f"imported {r.articles} articles, {r.chunks} chunks{kept} from {path} "
             f"({r.replaced} were already stored and were replaced) in {r.seconds:.1f} s"
         )
     )

@@ -304,6 +304,34 @@ class ChromaStore:
         """Kept sentence vectors by (article id, start, end): (text hash, vector)."""
         return self.kept_sentences(article_ids)[1]
 
+    def kept_records(self, article_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The kept sentence records of these articles as stored, by article id (none when
+        the store never kept sentence data: the collection is not created by asking)."""
+        col = self._sentence_col_if_any()
+        out: dict[str, dict[str, str]] = {}
+        if col is None:
+            return out
+        ids = list(dict.fromkeys(article_ids))
+        for i in range(0, len(ids), PAGE):
+            got = col.get(ids=ids[i : i + PAGE], include=["metadatas"])
+            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out[aid] = {
+                    "packed": str(meta.get("packed", "")),
+                    "speech": str(meta.get("speech", "")),
+                }
+        return out
+
+    def put_kept_records(self, rows: dict[str, dict[str, str]]) -> None:
+        """Write kept sentence records as ``kept_records`` returned them."""
+        items = list(rows.items())
+        for i in range(0, len(items), PAGE):
+            part = items[i : i + PAGE]
+            self._sentence_col.upsert(
+                ids=[aid for aid, _ in part],
+                metadatas=[{"packed": r["packed"], "speech": r["speech"]} for _, r in part],
+                embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
+            )
+
     # ------------------------------------------------------------------ reads
     def hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """content_hash of the given article ids that are stored."""

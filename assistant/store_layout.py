@@ -160,6 +160,15 @@ class Store(Protocol):
         """Kept sentence vectors by (article id, start, end): (text hash, vector)."""
         ...
 
+    def kept_records(self, article_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The kept sentence records of these articles as stored ({"packed", "speech"} by
+        article id; none when the store keeps no sentence data), for export."""
+        ...
+
+    def put_kept_records(self, rows: dict[str, dict[str, str]]) -> None:
+        """Write kept sentence records as ``kept_records`` returned them (import)."""
+        ...
+
 
 def records_of(got: dict[str, Any]) -> list[Record]:
     vecs = got["embeddings"]

@@ -1,6 +1,7 @@
 """``assistant export`` / ``assistant import``: a whole store in one file, and back, exactly.
 
-The file is gzip-compressed JSON Lines (``.jsonl.gz``), format version 1:
+The file is gzip-compressed JSON Lines (``.jsonl.gz``), format version 2 (version 1 files,
+which have no ``kept`` lines, are read as well):
 
 1. a header: ``{"format": "briefing-assistant-export", "version": 1, "schema": <the store's
    layout version>, "collection": ..., "embedding": <model and runtime>, "dimension": ...,
@@ -9,7 +10,12 @@ The file is gzip-compressed JSON Lines (``.jsonl.gz``), format version 1:
    where R is ``{"id", "text", "metadata", "embedding"}`` exactly as the store holds them (the
    metadata keeps the chunk's article id, index, character offsets and sentence spans) and
    ``embedding`` is the vector's little-endian float32 bytes in base64 (exact, unlike decimal);
-3. a trailer: ``{"end": {"articles": N, "chunks": M}}``; a file without it is truncated.
+   after an article, when the store keeps its sentence data (``sentence_vectors="ingest"``),
+   ``{"kept": {"id", "packed", "speech"}}``: its sentence vectors and analysis as stored, so an
+   imported store answers a first question as fast as the one exported (the record is
+   derived and checked against the article's text when read);
+3. a trailer: ``{"end": {"articles": N, "chunks": M, "kept": K}}``; a file without it is
+   truncated.
 
 An import writes each article's chunks before its record, as an ingest does, so an import
 that is killed or meets a damaged file keeps whole articles only; ids are kept, so importing
@@ -38,7 +44,7 @@ from assistant.errors import TransferError
 from assistant.store import SCHEMA_VERSION, Record, Store
 
 FORMAT = "briefing-assistant-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PAGE = 100  # articles read from the store, or written to it, at a time
 
 
@@ -50,6 +56,7 @@ class TransferReport:
     chunks: int = 0
     replaced: int = 0  # import: articles that were already stored under the same id
     left_out: int = 0  # export: chunks of unfinished articles
+    kept: int = 0  # articles whose kept sentence data (vectors, analysis) came along
     seconds: float = 0.0
     bytes: int = 0
 
@@ -58,6 +65,7 @@ class TransferReport:
             "articles": self.articles,
             "chunks": self.chunks,
             "replaced": self.replaced,
+            "kept": self.kept,
             "left_out": self.left_out,
             "bytes": self.bytes,
             "seconds": round(self.seconds, 2),
@@ -107,6 +115,7 @@ def export_store(store: Store, path: Path, embedding: str, collection: str) -> T
             for offset in range(0, total_articles, PAGE):
                 articles = store.article_records(offset, PAGE)
                 chunks = store.chunk_records([a.id for a in articles])
+                kept = store.kept_records([a.id for a in articles])
                 by_article: dict[str, list[Record]] = {}
                 for c in chunks:
                     by_article.setdefault(str(c.metadata["article_id"]), []).append(c)
@@ -116,7 +125,11 @@ def export_store(store: Store, path: Path, embedding: str, collection: str) -> T
                         report.chunks += 1
                     fh.write(json.dumps({"article": _row(a)}, ensure_ascii=False) + "\n")
                     report.articles += 1
-            end = {"articles": report.articles, "chunks": report.chunks}
+                    if a.id in kept:
+                        row = {"id": a.id, **kept[a.id]}
+                        fh.write(json.dumps({"kept": row}, ensure_ascii=False) + "\n")
+                        report.kept += 1
+            end = {"articles": report.articles, "chunks": report.chunks, "kept": report.kept}
             fh.write(json.dumps({"end": end}) + "\n")
         os.replace(partial, path)
     except OSError as e:
@@ -198,6 +211,7 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
     check_header(first[1], path, embedding)
     articles: list[Record] = []
     chunks: list[Record] = []
+    kept: dict[str, dict[str, str]] = {}
     waiting: list[Record] = []  # chunks read before their article
     end: dict[str, Any] | None = None
 
@@ -205,6 +219,10 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
         if articles:
             stored = store.hashes([a.id for a in articles])
             store.put_records(articles, chunks)
+            if kept:  # derived data, after the articles it belongs to
+                store.put_kept_records(kept)
+                report.kept += len(kept)
+                kept.clear()
             report.replaced += len(stored)
             report.articles += len(articles)
             report.chunks += len(chunks)
@@ -229,6 +247,17 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
                     waiting = []
                     if len(articles) >= PAGE:
                         flush()
+                elif "kept" in obj:
+                    row = obj["kept"]
+                    if not articles or row["id"] != articles[-1].id:
+                        raise TransferError(
+                            f"{path}, line {n}: kept sentence data of {row['id']} does not "
+                            "follow its article"
+                        )
+                    kept[str(row["id"])] = {
+                        "packed": str(row["packed"]),
+                        "speech": str(row["speech"]),
+                    }
                 elif "end" in obj:
                     end = obj["end"]
                 else:
@@ -246,7 +275,10 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
             f"{path} is truncated (no end record): the {report.articles} whole articles in "
             "it were imported; export the store again"
         )
-    if waiting or end != {"articles": report.articles, "chunks": report.chunks}:
+    found = {"articles": report.articles, "chunks": report.chunks}
+    if "kept" in end:  # version 2
+        found["kept"] = report.kept
+    if waiting or end != found:
         raise TransferError(
             f"{path} says it holds {end} but has {report.articles} articles and "
             f"{report.chunks} chunks (+{len(waiting)} without an article): export it again"

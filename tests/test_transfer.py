@@ -47,7 +47,7 @@ def test_the_file_holds_the_stored_vectors_bit_for_bit(source) -> None:  # type:
     arts, chunks = everything(a.store)
     lines = [json.loads(x) for x in gzip.decompress(path.read_bytes()).decode().splitlines()]
     assert lines[0]["version"] == FORMAT_VERSION and lines[0]["schema"] == SCHEMA_VERSION
-    assert lines[-1] == {"end": {"articles": len(arts), "chunks": len(chunks)}}
+    assert lines[-1] == {"end": {"articles": len(arts), "chunks": len(chunks), "kept": 0}}
     for line in lines[1:-1]:
         kind, row = next(iter(line.items()))
         stored = (arts if kind == "article" else chunks)[row["id"]]
@@ -129,8 +129,8 @@ def header(**changes: object):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (header(version=FORMAT_VERSION + 1), "export format version 2, newer than this "
-         "assistant reads \\(1\\): upgrade the assistant"),
+        (header(version=FORMAT_VERSION + 1), f"export format version {FORMAT_VERSION + 1}, newer "
+         f"than this assistant reads \\({FORMAT_VERSION}\\): upgrade the assistant"),
         (header(version="1"), "unknown export format version '1'"),
         (header(format="something-else"), "is not an assistant export"),
         (header(schema=SCHEMA_VERSION + 1), "layout version 2, newer than this assistant's 1"),
@@ -193,7 +193,61 @@ def test_the_commands(source, tmp_path: Path) -> None:  # type: ignore[no-untype
     chunks = a.store.counts()[1]
     assert proc.stdout.startswith(f"imported 7 articles, {chunks} chunks from {path} (0 were")
     assert (tmp_path / "new" / "lexical" / "news").is_dir()  # BM25 index built by the import
-    newer = rewrite(path, tmp_path / "newer.jsonl.gz", header(version=2))
+    newer = rewrite(path, tmp_path / "newer.jsonl.gz", header(version=FORMAT_VERSION + 1))
     proc = cli(tmp_path / "new", "import", str(newer))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "error: " in proc.stderr and "newer than this assistant reads (1)" in proc.stderr
+    assert "error: " in proc.stderr
+    assert f"newer than this assistant reads ({FORMAT_VERSION})" in proc.stderr
+
+
+def test_kept_sentence_data_comes_along(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A store that keeps sentence vectors and speakers (``sentence_vectors="ingest"``) exports
+    them, and the imported store answers its first question without working any of it out."""
+    from assistant import speech_cache
+    from assistant.service import Assistant
+
+    a = Assistant(make_settings(tmp_path / "a", sentence_vectors="ingest"), embedder=embedder)
+    assert a.ingest([str(CORPUS)]).added == 1
+    [aid] = [s.ref.article_id for s in a.sources()]
+    path = tmp_path / "kept.jsonl.gz"
+    r = export_store(a.store, path, embedder.name, "news")
+    assert (r.articles, r.kept) == (1, 1)
+    lines = [json.loads(x) for x in gzip.decompress(path.read_bytes()).decode().splitlines()]
+    kinds = [next(iter(x)) for x in lines[1:]]
+    assert kinds[-3:] == ["article", "kept", "end"]  # the kept record follows its article
+    assert lines[-1]["end"] == {"articles": 1, "chunks": r.chunks, "kept": 1}
+    kept = a.store.kept_records([aid])
+    assert lines[-2]["kept"] == {"id": aid, **kept[aid]} and kept[aid]["speech"]
+
+    settings = make_settings(tmp_path / "b", sentence_vectors="ingest")
+    got = import_store(Assistant(settings, embedder=embedder).store, path, embedder.name)
+    assert (got.articles, got.kept) == (1, 1)
+    analysed: list[str] = []
+    analyse = speech_cache.analyse_article
+    monkeypatch.setattr(speech_cache, "analyse_article", lambda t: analysed.append(t) or analyse(t))
+    encoded: list[int] = []
+    encode = embedder.embed_cached
+    monkeypatch.setattr(embedder, "embed_cached", lambda ts: encoded.append(len(ts)) or encode(ts))
+    b = Assistant(settings, embedder=embedder)  # as a new process would
+    assert b.store.kept_records([aid]) == kept
+    answer = b.ask(QUESTION)
+    assert analysed == [] and answer.quotes[0].speaker == "Officials from the Russian side"
+    assert encoded and max(encoded) == 1  # the question alone: no sentence was encoded again
+    before = a.ask(QUESTION)
+    assert [(q.text, q.start, q.speaker) for q in answer.quotes] == [
+        (q.text, q.start, q.speaker) for q in before.quotes
+    ]
+
+
+def test_a_version_1_file_still_imports(source, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    def v1(lines: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+        end = {k: v for k, v in lines[-1]["end"].items() if k != "kept"}
+        return [{**lines[0], "version": 1}, *lines[1:-1], {"end": end}]
+
+    old = rewrite(source[1], tmp_path / "v1.jsonl.gz", v1)
+    target = ChromaStore(tmp_path / "data", "news", embedding=embedder.name)
+    r = import_store(target, old, embedder.name)
+    assert (r.articles, r.kept) == (7, 0)
+    assert audit(target).consistent
