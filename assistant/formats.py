@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,49 @@ def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
         authors=[str(meta.author)] if meta and meta.author else None,
         origin=origin,
     )
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One RSS/Atom entry as plain data (it crosses from the parser process)."""
+
+    title: str
+    link: str
+    text: str  # the entry's content, else its summary, as text
+    published: Any  # a time.struct_time, or None
+    authors: tuple[str, ...]
+    key: str = ""  # what tells entries apart between polls: its id, else link, else title
+
+
+@dataclass(frozen=True)
+class Feed:
+    """An RSS/Atom feed's outlet name and entries; ``problem`` says why there are none."""
+
+    outlet: str
+    entries: tuple[FeedEntry, ...]
+    problem: str = ""
+
+
+def read_feed(data: bytes, origin: str) -> Feed:
+    """An RSS/Atom feed's entries, each entry's HTML turned into text (feedparser)."""
+    import feedparser
+
+    feed = feedparser.parse(data)
+    if not feed.entries:
+        return Feed("", (), str(getattr(feed, "bozo_exception", None) or "no entries"))
+    outlet = str(feed.feed.get("title", "")) if hasattr(feed, "feed") else ""
+    entries = []
+    for entry in feed.entries:
+        content = entry.get("content") or []
+        html = content[0].get("value", "") if content else ""
+        entries.append(
+            FeedEntry(
+                title=str(entry.get("title", "")),
+                link=str(entry.get("link", "")),
+                text=html_to_text(html or str(entry.get("summary", ""))),
+                published=entry.get("published_parsed") or entry.get("updated_parsed"),
+                authors=tuple(a.get("name", "") for a in entry.get("authors", []) if a.get("name")),
+                key=str(entry.get("id") or entry.get("link") or entry.get("title") or ""),
+            )
+        )
+    return Feed(outlet, tuple(entries))

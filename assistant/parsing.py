@@ -1,4 +1,4 @@
-"""A time budget for parsing one HTML or PDF file: a worker process stopped at the deadline.
+"""A time budget for parsing one HTML page, PDF or feed: a worker process stopped at the deadline.
 
 trafilatura/lxml and pypdf are C and Python code we do not control; a hostile page (a
 paragraph with 200,000 attributes) or PDF (a content stream of 300,000 text operators) keeps
@@ -25,16 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import IngestCancelled, IngestError
-from assistant.formats import read_html, read_pdf
+from assistant.formats import Feed, read_feed, read_html, read_pdf
 from assistant.types import Article
 
-PARSERS: dict[str, Callable[..., Article]] = {"html": read_html, "pdf": read_pdf}
+PARSERS: dict[str, Callable[..., Any]] = {"html": read_html, "pdf": read_pdf, "feed": read_feed}
 POLL_SECONDS = 0.05  # how often a waiting parse looks at the clock and the stop event
 START_SECONDS = 120.0  # for the worker to start and import its parsers (not part of a budget)
 
 
 def _serve(conn: Connection) -> None:
     """The worker's loop: parse what it is sent, answer (True, Article) or (False, reason)."""
+    import feedparser  # noqa: F401
     import pypdf  # noqa: F401  (imported before "ready": start-up is not part of any budget)
     import trafilatura  # noqa: F401
 
@@ -57,7 +58,7 @@ def _serve(conn: Connection) -> None:
 
 
 class ParseWorker:
-    """Parses HTML and PDF in the worker process, each file within ``seconds``.
+    """Parses HTML, PDF and RSS/Atom in the worker process, each file within ``seconds``.
 
     Every reader of this process shares one worker (started once, reused; parses take turns,
     and a file's clock starts when its turn comes); ``seconds <= 0`` parses here, unbounded.
@@ -79,7 +80,11 @@ class ParseWorker:
         """:func:`~assistant.formats.read_pdf` within the budget."""
         return self._run("pdf", data, origin, url)
 
-    def _run(self, kind: str, *args: Any) -> Article:
+    def feed(self, data: bytes, origin: str) -> Feed:
+        """:func:`~assistant.formats.read_feed` within the budget (the entries' HTML too)."""
+        return self._run("feed", data, origin)
+
+    def _run(self, kind: str, *args: Any) -> Any:
         if self.seconds <= 0:
             return PARSERS[kind](*args)
         return WORKER.run(kind, args, self.seconds, self.stop)
@@ -96,7 +101,7 @@ class _Worker:
 
     def run(
         self, kind: str, args: tuple[Any, ...], seconds: float, stop: threading.Event
-    ) -> Article:
+    ) -> Any:
         origin = args[1]
         with self._lock:
             try:

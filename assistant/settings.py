@@ -170,7 +170,8 @@ class Settings(BaseSettings):
     parse_seconds: float = Field(
         30.0,
         ge=0,
-        description="Seconds one HTML or PDF file may take to parse (in a worker process that "
+        description="Seconds one HTML page, PDF or RSS/Atom feed may take to parse (in a worker "
+        "process that "
         "is stopped at the limit); the file is then skipped with a reason. 0 = no limit, "
         "parsed in-process.",
     )

@@ -16,6 +16,7 @@ import httpx
 
 from assistant.errors import IngestCancelled, IngestError
 from assistant.formats import (
+    FeedEntry,
     article_id,
     clean_text,
     decode,
@@ -217,11 +218,11 @@ class Reader:
                 data = head + fh.read_all()
                 try:
                     items = json.loads(data)
-                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+                except (ValueError, RecursionError) as e:  # ValueError: also a huge number
                     msg = (
                         f"{e.msg} at line {e.lineno + skipped}"
                         if isinstance(e, json.JSONDecodeError)
-                        else type(e).__name__
+                        else _json_error(e)
                     )
                     yield Failure(origin, f"{origin}: invalid JSON ({msg})")
                     return
@@ -232,8 +233,8 @@ class Reader:
             for n, line in jsonl_lines(fh, head, skipped + 1, self.max_bytes):
                 try:
                     obj = json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-                    msg = getattr(e, "msg", type(e).__name__)
+                except (ValueError, RecursionError) as e:
+                    msg = getattr(e, "msg", None) or _json_error(e)
                     yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
                     bad += 1
                     if bad >= MAX_BAD_LINES:
@@ -316,53 +317,55 @@ class Reader:
             yield Failure(url, str(e))
 
     def read_feed(self, data: bytes, origin: str) -> Iterator[Item]:
-        """Each entry of an RSS/Atom feed; entries with only a summary get their page fetched."""
-        import feedparser
-
-        feed = feedparser.parse(data)
+        """Each entry of an RSS/Atom feed; entries with only a summary get their page fetched.
+        The feed is parsed within the parse budget, like an HTML page."""
+        feed = self.parser.feed(data, origin)
         if not feed.entries:
-            reason = getattr(feed, "bozo_exception", None) or "no entries"
-            yield Failure(origin, f"{origin}: not a readable RSS/Atom feed ({reason})")
+            yield Failure(origin, f"{origin}: not a readable RSS/Atom feed ({feed.problem})")
             return
-        outlet = str(feed.feed.get("title", "")) if hasattr(feed, "feed") else ""
         for i, entry in enumerate(feed.entries, 1):
             where = f"{origin}#{i}"
             try:
-                yield self._feed_entry(entry, outlet, where)
+                yield self._feed_entry(entry, feed.outlet, where)
             except IngestCancelled:
                 raise
             except IngestError as e:
                 yield Failure(where, f"{where}: {e}")
 
-    def _feed_entry(self, entry: Any, outlet: str, origin: str) -> Article:
-        link = str(entry.get("link", ""))
-        content = entry.get("content") or []
-        html = content[0].get("value", "") if content else ""
-        summary = str(entry.get("summary", ""))
-        text = html_to_text(html or summary)
-        published = entry.get("published_parsed") or entry.get("updated_parsed")
-        authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
+    def _feed_entry(self, entry: FeedEntry, outlet: str, origin: str) -> Article:
+        link, text = entry.link, entry.text
         if count_words(text) < 80 and link and is_url(link):
             page = self.fetch(link)
             art = self.parser.html(page.text, link, link)
             return make_article(
                 art.text,
-                title=str(entry.get("title", "")) or art.title,
+                title=entry.title or art.title,
                 source=outlet or art.source,
-                published=published or art.published,
+                published=entry.published or art.published,
                 url=link,
-                authors=authors or art.authors,
+                authors=entry.authors or art.authors,
                 origin=origin,
             )
         return make_article(
             text,
-            title=str(entry.get("title", "")),
+            title=entry.title,
             source=outlet,
-            published=published,
+            published=entry.published,
             url=link,
-            authors=authors,
+            authors=entry.authors,
             origin=origin,
         )
+
+
+def _json_error(e: Exception) -> str:
+    """Why JSON did not parse, short: nesting too deep, a number too long, bad bytes."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    if isinstance(e, UnicodeDecodeError):
+        return f"not UTF-8 text: {e.reason} at byte {e.start}"
+    if "integer string conversion" in str(e):
+        return "a number with more than 4300 digits"
+    return f"{type(e).__name__}: {e}"[:200]
 
 
 def suffix(path: Path) -> str:

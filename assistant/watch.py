@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IngestError
 from assistant.service import Assistant
 
 MAX_BACKOFF = 6 * 3600.0
@@ -114,15 +114,20 @@ class Watcher:
             )
         if len(resp.content) > self.assistant.reader.max_bytes:
             return self._failed(url, st, "feed over the size limit (ASSISTANT_MAX_FILE_MB)", None)
+        try:  # parsed within the parse budget, as ingest parses it
+            feed = self.assistant.reader.parser.feed(resp.content, url)
+        except IngestError as e:  # validators not kept: the next poll fetches it again
+            return self._failed(url, st, str(e), None)
         st.etag = resp.headers.get("etag", "")
         st.modified = resp.headers.get("last-modified", "")
-        new = [i for i in _entry_ids(resp.content) if i not in st.seen]
+        ids = [e.key for e in feed.entries if e.key]
+        new = [i for i in ids if i not in st.seen]
         if not new:
             return self._ok(url, st, PollResult(url, "unchanged", 0, "no new entries"))
         with tempfile.TemporaryDirectory() as tmp:
-            feed = Path(tmp) / "feed.xml"
-            feed.write_bytes(resp.content)
-            report = self.assistant.ingest([str(feed)])
+            path = Path(tmp) / "feed.xml"
+            path.write_bytes(resp.content)
+            report = self.assistant.ingest([str(path)])
         st.seen += new
         msg = f"{len(new)} new entr{'y' if len(new) == 1 else 'ies'}; {report.added} added"
         return self._ok(url, st, PollResult(url, "new", len(new), msg))
@@ -159,14 +164,3 @@ class Watcher:
             nxt = min(self.state.get(u, FeedState()).next_poll for u in self.urls)
             sleep(max(1.0, nxt - self.clock()))
 
-
-def _entry_ids(body: bytes) -> list[str]:
-    import feedparser
-
-    feed = feedparser.parse(body)
-    out = []
-    for e in feed.entries:
-        key = str(e.get("id") or e.get("link") or e.get("title") or "")
-        if key:
-            out.append(key)
-    return out

@@ -8,6 +8,7 @@ naming it, the cause and the fix, and the rest of the folder ingests.
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import time
@@ -39,6 +40,24 @@ def hostile_pdf() -> bytes:
     return minimal_pdf("word) Tj " + "(word ) Tj " * 300_000 + "(end")
 
 
+def rss(*descriptions: str) -> bytes:
+    """An RSS 2.0 feed with one item per description (HTML, escaped as feeds carry it)."""
+    items = "".join(
+        f"<item><title>Item {i}</title><link>https://news.example/{i}</link>"
+        f"<description>{html.escape(d)}</description></item>"
+        for i, d in enumerate(descriptions)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbor News</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def hostile_feed() -> bytes:
+    """~1.4 MB: an item of 20,000 tables (13 s in feedparser and trafilatura, measured)."""
+    return rss("<table><tr><td>a</td></tr></table>" * 20_000)
+
+
 def gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -56,6 +75,8 @@ def test_hostile_files_are_stopped_and_the_rest_ingests(fresh: Assistant, tmp_pa
     (folder / "b-hostile.pdf").write_bytes(hostile_pdf())
     (folder / "c-good.html").write_text(GOOD_HTML, encoding="utf-8")
     (folder / "d-good.pdf").write_bytes(minimal_pdf("Officials said the bridge reopens in June."))
+    (folder / "e-hostile.xml").write_bytes(hostile_feed())
+    (folder / "f-good.rss").write_bytes(rss(f"<p>{P * 12}</p>"))
     (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
     a = Assistant(
         make_settings(tmp_path / "data", parse_seconds=1.0),
@@ -63,14 +84,15 @@ def test_hostile_files_are_stopped_and_the_rest_ingests(fresh: Assistant, tmp_pa
     )
     assert a.settings.parse_seconds == 1.0
     report = a.ingest([str(folder)])
-    assert report.added == 3 and report.failed == 2
+    assert report.added == 4 and report.failed == 3
     assert sorted(Path(s.origin).name for s in a.sources()) == [
         "c-good.html",
         "d-good.pdf",
+        "f-good.rss#1",
         SEED.name,
     ]
     reasons = {f.origin: f.reason for f in report.failures}
-    for name, kind in (("a-hostile.html", "HTML"), ("b-hostile.pdf", "PDF")):
+    for name, kind in (("a-hostile.html", "HTML"), ("b-hostile.pdf", "PDF"), ("e-hostile.xml", "FEED")):
         origin = str(folder / name)
         assert reasons[origin] == (
             f"{origin}: parsing took over 1 s and was stopped (the {kind} is malformed or "

@@ -63,6 +63,29 @@ def test_jsonl_gz_with_bad_lines(tmp_path: Path) -> None:
     assert "no 'text' or 'body' field" in fails[1].reason
 
 
+def test_json_that_python_refuses_to_parse_is_one_failure_each(tmp_path: Path) -> None:
+    """A number past Python's 4,300-digit limit raises a plain ValueError and deep nesting a
+    RecursionError: each file (or line) is one failure naming it and why, and the rest reads."""
+    huge = '{"title": "T", "text": "Body text here.", "n": ' + "1" * 5000 + "}"
+    (tmp_path / "huge.json").write_text(f"[{huge}]")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    good = json.dumps({"title": "Fine", "text": "A readable article."})
+    (tmp_path / "lines.jsonl").write_text(f"{huge}\n{good}\n")
+    got = {p.name: read_all(p) for p in sorted(tmp_path.iterdir())}
+    [deep], [whole] = got["deep.json"], got["huge.json"]
+    assert isinstance(deep, Failure) and deep.reason == (
+        f"{tmp_path / 'deep.json'}: invalid JSON (nested too deeply)"
+    )
+    assert isinstance(whole, Failure) and whole.reason == (
+        f"{tmp_path / 'huge.json'}: invalid JSON (a number with more than 4300 digits)"
+    )
+    bad, fine = got["lines.jsonl"]
+    assert isinstance(bad, Failure) and bad.reason == (
+        f"{tmp_path / 'lines.jsonl'}:1: malformed JSON line (a number with more than 4300 digits)"
+    )
+    assert isinstance(fine, Article) and fine.text == "A readable article."
+
+
 def test_html_extraction(tmp_path: Path) -> None:
     body = " ".join(["The council approved the budget after a long debate."] * 12)
     html = f"""<html><head><title>Council approves budget</title>

@@ -35,6 +35,7 @@ class Feed:
     def __init__(self) -> None:
         self.entries = [1, 2]
         self.fail: int | None = None
+        self.body: bytes | None = None  # served instead of the entries when set
         self.requests: list[dict[str, str]] = []
 
     @property
@@ -68,7 +69,7 @@ def feed() -> Iterator[tuple[Feed, str]]:
                 self.send_response(304)
                 self.end_headers()
                 return
-            body = state.xml()
+            body = state.body or state.xml()
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("ETag", state.etag)
@@ -135,6 +136,29 @@ def test_polls_conditionally_ingests_each_new_entry_once_and_backs_off(
         '"v3-1-2"', "Mon, 01 Apr 2024 10:00:00 GMT", ["ferry-1", "ferry-2", "ferry-3"], 0,
         99999.0 + 900,
     )  # fmt: skip
+
+
+def test_a_feed_built_to_be_slow_is_a_failed_poll_stopped_at_the_budget(
+    feed: tuple[Feed, str], tmp_path: Path, embedder: Any
+) -> None:
+    from assistant.service import Assistant
+    from tests.test_parse_budget import hostile_feed
+
+    state, url = feed
+    state.body = hostile_feed()
+    settings = make_settings(tmp_path / "data", allow_private_urls=True, parse_seconds=1.0)
+    a = Assistant(settings, embedder=embedder)
+    w = Watcher(a, [url], every=900, clock=lambda: 1000.0)
+    bad = w.poll(url)
+    assert (bad.status, bad.new) == ("error", 0)
+    assert bad.message == (
+        f"{url}: parsing took over 1 s and was stopped (the FEED is malformed or built to be "
+        "slow, e.g. deeply nested or with huge content); raise ASSISTANT_PARSE_SECONDS if it "
+        "is genuine; next try in 1800s"
+    )
+    assert a.sources() == [] and w.state[url].seen == []
+    state.body = None  # the feed mends: the next poll reads it
+    assert (w.poll(url).status, len(a.sources())) == ("new", 2)
 
 
 def test_run_polls_due_feeds_and_sleeps_until_the_next(
