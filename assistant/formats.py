@@ -282,7 +282,8 @@ def read_feed(data: bytes, origin: str) -> Feed:
                 title=str(entry.get("title", "")),
                 link=str(entry.get("link", "")),
                 text=html_to_text(html or str(entry.get("summary", ""))),
-                published=entry.get("published_parsed") or entry.get("updated_parsed"),
+                # the raw keys: feedparser's own get maps one to the other with a warning
+                published=dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"),
                 authors=tuple(a.get("name", "") for a in entry.get("authors", []) if a.get("name")),
                 key=str(entry.get("id") or entry.get("link") or entry.get("title") or ""),
             )
