@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,11 +49,18 @@ def fuse(
             (r.published for _, r in items.values() if r.published), default=None
         )
         if newest:
-            for cid, (_, r) in items.items():
-                if r.published:
-                    age = max(0, (newest - r.published).days)
-                    boost = math.exp(-age * math.log(2) / cfg.recency_half_life_days)
-                    scores[cid] *= 1.0 + cfg.recency_weight * boost
+            boosts = {
+                cid: math.exp(
+                    -max(0, (newest - r.published).days) * math.log(2) / cfg.recency_half_life_days
+                )
+                for cid, (_, r) in items.items()
+                if r.published
+            }
+            # an undated article (a plain text file, a page without a date) is neither new nor
+            # old: it gets the median boost of the dated ones, so dates never bury it
+            neutral = statistics.median(boosts.values()) if boosts else 0.0
+            for cid in items:
+                scores[cid] *= 1.0 + cfg.recency_weight * boosts.get(cid, neutral)
     order = sorted(scores, key=lambda cid: -scores[cid])
     return [
         Passage(

@@ -28,6 +28,23 @@ def test_recency_boost_prefers_newer_when_on() -> None:
     assert fuse([old, new], [], cfg_on, date(2022, 6, 12))[0].ref.article_id == "new"
 
 
+def test_an_undated_article_is_neither_new_nor_old() -> None:
+    """Undated (a plain text file) gets the median boost of the dated candidates, so it
+    ranks like an article of middling age, not below every dated one."""
+    undated = hit("seed", "x")
+    dated = [hit(f"d{i}", "y", date(2022, 6, 12 - 3 * i)) for i in range(3)]  # 0, 3, 6 days old
+    cfg = FusionConfig(recency_weight=1.0, recency_half_life_days=3)
+    fused = fuse([undated, *dated], [undated, *dated], cfg, date(2022, 6, 12))
+    scores = {p.ref.article_id: p.score for p in fused}
+    assert scores["seed"] == 2 / 61 * (1 + 0.5)  # the median boost: the 3-day-old one's, 1/2
+    assert scores["d2"] == 2 / 64 * (1 + 0.25) and scores["d0"] == 2 / 62 * 2
+    # first in both rankings, it now stays above the older dated ones (it used to fall
+    # below all three: 2/61 < 2/64 * 1.25)
+    assert [p.ref.article_id for p in fused] == ["d0", "seed", "d1", "d2"]
+    lone = fuse([undated], [undated], cfg, date(2022, 6, 12))  # nothing dated: no boost
+    assert lone[0].score == 2 / 61
+
+
 def test_syndicated_copies_fold_into_one_citation() -> None:
     story = ("The central bank raised interest rates by half a point on Wednesday, the largest "
              "increase in two decades, citing persistent inflation.")
