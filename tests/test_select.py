@@ -55,6 +55,49 @@ def test_the_asked_party_is_the_subject_even_in_lower_case() -> None:
     assert analyse("What does Washington demand of Moscow?").party == frozenset({"washington"})
 
 
+@pytest.mark.parametrize(
+    ("question", "speaker", "same"),
+    [
+        ("What did John Kirby say about negotiations?", "Former Trump lawyer John Eastman", False),
+        ("What did John Kirby say about negotiations?",
+         "White House Strategic Communications Coordinator John Kirby", True),
+        ("What did John Kirby say about negotiations?", "Kirby", True),
+        ("What did Kirby say?", "John Kirby, White House", True),
+        ("What did Ann Lee say?", "Police Chief Lee White", False),
+        ("What did Ann Lee say?", "Lee", True),
+        ("What did President Biden say?", "Joe Biden", True),
+        ("What did Biden’s aides say?", "President Joe Biden’s", True),
+        ("What did Davis say?", "Sen. Rodney Davis", True),
+        ("What did the analysts say?", "Analysts", True),
+        ("What did the analysts say?", "John Kirby", False),
+    ],
+)  # fmt: skip
+def test_a_speaker_is_the_asked_party_by_the_whole_name_or_its_last_word(
+    question: str, speaker: str, same: bool
+) -> None:
+    from assistant.answer.extractive import Candidate, speaks_for
+    from assistant.types import ArticleRef
+
+    c = Candidate(ArticleRef("a", "t", "s", None, ""), 0, 1, "x", speaker, set(), 0)
+    assert speaks_for(analyse(question), c) is same
+
+
+def test_someone_sharing_a_name_is_no_mention_of_the_asked_person() -> None:
+    from assistant.answer.extractive import Candidate, on_topic
+    from assistant.types import ArticleRef
+
+    ref = ArticleRef("a", "t", "s", None, "")
+    text = "Police Chief Lee White said the bridge would reopen on Monday."
+    c = Candidate(ref, 0, len(text), text, "Police Chief Lee White", set(), 0)
+    assert on_topic(analyse("What did Ann Lee say?"), [c]) == (
+        [], "The sources don't quote Ann Lee."
+    )
+    # the person mentioned but not found speaking: the candidates stay (attribution may miss)
+    text = "Ann Lee, the harbor chair, opened the bridge on Monday."
+    named = Candidate(ref, 0, len(text), text, None, set(), 0)
+    assert on_topic(analyse("What did Ann Lee say?"), [c, named]) == ([c, named], "")
+
+
 def test_agreement_counts_other_articles_reporting_the_same_item() -> None:
     got = agreement([("a", ("10", "Buffalo")), ("b", ("10",)), ("c", ("10",)), ("d", ("Erie",))])
     assert got[0] == (1.0, ("10",), frozenset({"b", "c"}))

@@ -287,13 +287,52 @@ def _speaker_match(q: Question, c: Candidate) -> float:
 
 
 def speaks_for(q: Question, c: Candidate) -> bool:
-    """Whether the candidate's speaker is the party asked about (by name or by role)."""
+    """Whether the candidate's speaker is the party asked about (by name or by role).
+
+    A name matches by all its words ("John Kirby" in "White House ... John Kirby") or by its
+    last word where the speaker's name ends ("Kirby", "John Kirby, White House"), never by a
+    shared first name ("John Eastman" is not John Kirby; "Police Chief Lee White" is not Ann
+    Lee)."""
     if not c.speaker or not (q.names or q.party):
         return False
-    words = {w.lower().strip("’'s") for w in c.speaker.split()}
-    if words & q.names:
+    if any(_names(name, c.speaker) for name in _name_runs(q.party_name or q.text[1:])):
         return True
     return bool(q.party and q.party <= set(tokenize([c.speaker])[0]))
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
+_SPEAKER_TOKEN = re.compile(r"[\w’'\-]+|[^\w\s]")
+
+
+def _bare(word: str) -> str:
+    """A word without its possessive ("Kirby’s" -> "kirby"; "Davis" stays "davis")."""
+    return re.sub(r"[’']s?$", "", word.lower())
+
+
+def _name_runs(text: str) -> list[list[str]]:
+    """The capitalised names in ``text``, each as its words ("John Kirby" -> [john, kirby])."""
+    runs = []
+    for m in _NAME_RUN.finditer(text):
+        words = [_bare(w) for w in m.group().split()]
+        words = [w for w in words if w and w not in _STOP_CAPS]
+        if words:
+            runs.append(words)
+    return runs
+
+
+def _names(name: list[str], speaker: str) -> bool:
+    """Whether ``speaker`` names ``name``: all its words, or its last word alone at the end of
+    the speaker's name (followed by nothing, punctuation or a lower-case word)."""
+    tokens = _SPEAKER_TOKEN.findall(speaker)
+    bare = [_bare(t) for t in tokens]
+    if set(name) <= set(bare):
+        return True
+    for i, w in enumerate(bare):
+        if w == name[-1]:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if not after[:1].isupper():
+                return True
+    return False
 
 
 def on_topic(q: Question, cands: list[Candidate]) -> tuple[list[Candidate], str]:
@@ -309,7 +348,8 @@ def on_topic(q: Question, cands: list[Candidate]) -> tuple[list[Candidate], str]
     if own:
         return own, ""
     named = q.names & q.party
-    if named and not any(named & {w.lower() for w in _CAPS.findall(c.text)} for c in cands):
+    # the whole name, not a shared first or last name ("Lee White" is no mention of Ann Lee)
+    if named and not any(named <= {_bare(w) for w in _CAPS.findall(c.text)} for c in cands):
         return [], f"The sources don't quote {q.party_name}."
     return cands, ""
 
