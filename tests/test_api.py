@@ -224,7 +224,7 @@ def test_bomb_upload_is_refused_and_the_rest_of_the_upload_ingests(
         ("big.txt", 300_000, 413, "limit"),
         ("tool.exe", 100, 415, "not accepted"),
         ("notes.txt.gz", 100, 415, "not accepted"),
-        ("empty.md", 0, 400, "empty"),
+        ("empty.md", 0, 422, "empty.md: empty file"),
     ],
 )
 def test_bad_uploads_get_a_message(
@@ -234,6 +234,20 @@ def test_bad_uploads_get_a_message(
     r = client.post("/api/ingest", files=[("files", (name, b"a" * size))])
     assert_clean_error(r, status, match)
     assert len(served[0].sources()) == before
+
+
+def test_an_empty_file_is_a_failure_beside_the_files_that_ingest(
+    served: Any, client: httpx.Client
+) -> None:
+    good = NEW_ARTICLE.replace(b"Ferry terminal", b"Empty-proof ferry").replace(b"Nine", b"Six")
+    r = client.post(
+        "/api/ingest", files=[("files", ("empty.txt", b"")), ("files", ("good.md", good))]
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["added"], body["failed"]) == (1, 1)
+    assert body["failures"] == [{"origin": "empty.txt", "reason": "empty.txt: empty file"}]
+    assert any(s.ref.title == "Empty-proof ferry to open in May" for s in served[0].sources())
 
 
 def test_streamed_oversize_body_is_cut_off(client: httpx.Client) -> None:
