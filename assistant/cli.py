@@ -124,7 +124,7 @@ def ingest(
         out.print_json(json.dumps(report.to_json()))
     else:
         for f in report.failures:
-            err.print(plain("skipped ", "yellow") + plain(f.reason), highlight=False)
+            err.print(plain("failed: ", "yellow") + plain(f.reason), highlight=False)
         out.print(
             f"added {report.added}, updated {report.updated}, skipped {report.skipped} "
             f"(unchanged), failed {report.failed}, pruned {report.pruned}; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -215,6 +216,9 @@ def read_pdf(data: bytes, origin: str, url: str = "") -> Article:
     """Text of a PDF's pages (pypdf), with its document title when it has one."""
     from pypdf import PdfReader
 
+    # pypdf logs what it repairs ("EOF marker not found") without naming the file; the
+    # failure below names it, so only errors are worth a line
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if len(reader.pages) > MAX_PDF_PAGES:

@@ -140,14 +140,27 @@ class Reader:
                 continue
             path = Path(t)
             if path.is_dir():
+                found, others = 0, []
                 for f in sorted(path.rglob("*")):
-                    if f.is_file() and not f.name.startswith(".") and suffix(f) in SUPPORTED:
-                        self._check_stop()
-                        yield from self.read_file(f)
+                    if not f.is_file() or f.name.startswith("."):
+                        continue
+                    if suffix(f) not in SUPPORTED:
+                        others.append(f.name)
+                        continue
+                    found += 1
+                    self._check_stop()
+                    yield from self.read_file(f)
+                if not found and others:
+                    yield Failure(
+                        t,
+                        f"{t}: no file of a readable type in the folder (found {len(others)} "
+                        f"other file{'s' if len(others) > 1 else ''}, e.g. {others[0]}); "
+                        "readable: " + " ".join(SUFFIXES),
+                    )
             elif path.exists():
                 yield from self.read_file(path)
             else:
-                yield Failure(t, "no such file or folder; check the path")
+                yield Failure(t, f"{t}: no such file or folder; check the path")
 
     def files(self, targets: Iterable[str | Path]) -> list[Path]:
         """The files a read of ``targets`` would open (for progress and prune)."""

@@ -45,6 +45,25 @@ def test_help_lists_the_commands() -> None:
     assert rows["web"] == "Serve the web chat and the JSON API."
 
 
+def test_ingest_failures_name_the_path_and_the_cause(store: Path, tmp_path: Path) -> None:
+    word = tmp_path / "word"
+    word.mkdir()
+    (word / "memo.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4\nbroken")
+    missing = tmp_path / "missing.md"
+    proc = run(store, "ingest", str(missing), str(word), str(tmp_path / "bad.pdf"), check=False)
+    assert proc.returncode == 1
+    lines = " ".join(proc.stderr.split())  # the console wraps long lines
+    assert f"failed: {missing}: no such file or folder; check the path" in lines
+    assert (
+        f"failed: {word}: no file of a readable type in the folder (found 1 other file, e.g. "
+        "memo.docx); readable: .atom .htm .html .json" in lines
+    )
+    assert f"failed: {tmp_path / 'bad.pdf'}: malformed PDF (" in lines
+    assert "EOF marker" not in proc.stderr  # pypdf's own log lines, which name no file
+    assert proc.stdout.startswith("added 0, updated 0, skipped 0 (unchanged), failed 3")
+
+
 def test_ask_json(store: Path) -> None:
     data = json.loads(run(store, "ask", "--json", "What does Russia require before talks?").stdout)
     assert data["abstained"] is False and data["mode"] == "extractive"
