@@ -130,17 +130,28 @@ def score_rtqa(q: dict[str, Any], ans: Answer, latency_ms: float) -> QuestionRes
     )
 
 
-def load_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Objects of a JSONL file, with the line number in any error."""
+def load_jsonl(path: Path, require: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Objects of a JSONL file, each with the fields in ``require``; the line number in any
+    error."""
     rows = []
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise AssistantError(f"{path}:{n}: invalid JSON ({e.msg})") from e
+            if not isinstance(row, dict):
+                raise AssistantError(f"{path}:{n}: not a JSON object")
+            missing = [k for k in require if k not in row]
+            if missing:
+                raise AssistantError(
+                    f"{path}:{n}: no {' or '.join(repr(k) for k in missing)} field (a question "
+                    f"line needs {', '.join(repr(k) for k in require)}; found "
+                    f"{', '.join(repr(k) for k in row) or 'none'})"
+                )
+            rows.append(row)
     return rows
 
 
@@ -192,9 +203,18 @@ def run_eval(
         ingest_progress: Called with the ingest report as the corpus is ingested.
     """
     questions = check_inputs(benchmark, questions, corpus)
+    need = ("question", "answer") if benchmark == "rtqa" else ("question",)
+    rows = load_jsonl(questions, need)[:limit]  # before the ingest: a bad file fails at once
+    for i, q in enumerate(rows, 1):
+        for key in ("date", "as_of"):
+            try:
+                _ = q.get(key) and date.fromisoformat(str(q[key]))
+            except ValueError:
+                raise AssistantError(
+                    f"{questions}: question {i} has {key} {q[key]!r}, not a YYYY-MM-DD date"
+                ) from None
     if corpus is not None:
         assistant.ingest([str(corpus)], progress=ingest_progress)
-    rows = load_jsonl(questions)[:limit]
     if rows:
         assistant.ask(rows[0]["question"])  # warm: model, index, caches
     results: list[Any] = []

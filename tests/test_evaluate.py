@@ -85,3 +85,27 @@ def test_bad_inputs_fail_before_any_ingest(
     files = {"seed": ROOT / "benchmarks" / "seed-questions.jsonl", "missing": tmp_path / "missing.jsonl"}
     with pytest.raises(AssistantError, match=message):
         check_inputs(benchmark, files[questions], files[corpus] if corpus else None)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ('{"q": "x"}', r"q\.jsonl:1: no 'question' field \(a question line needs 'question'; "
+         r"found 'q'\)"),
+        ('{"question": "x"}\n[1]', r"q\.jsonl:2: not a JSON object"),
+        ('{"question": "x", "as_of": "last week"}', r"question 1 has as_of 'last week', not a "
+         "YYYY-MM-DD date"),
+    ],
+)  # fmt: skip
+def test_a_bad_question_file_is_refused_with_its_line_before_any_ingest(
+    lines: str, message: str, tmp_path: Path
+) -> None:
+    from assistant.errors import AssistantError
+
+    class NoIngest:
+        def ingest(self, *args: object, **kw: object) -> None:
+            pytest.fail("ingested before checking the questions")
+
+    (tmp_path / "q.jsonl").write_text(lines + "\n")
+    with pytest.raises(AssistantError, match=message):
+        run_eval("custom", NoIngest(), tmp_path / "q.jsonl", corpus=ROOT / "corpus")  # type: ignore[arg-type]
