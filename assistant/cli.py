@@ -250,7 +250,7 @@ def config(
 @handle_errors
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    top: Annotated[int, typer.Option(help="How many passages.")] = 5,
+    top: Annotated[int, typer.Option(help="How many passages.", min=1, max=100)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Raw hybrid passage search (no answering)."""
@@ -274,7 +274,7 @@ def ask(
     source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
-    top: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    top: Annotated[int | None, typer.Option(help="Passages to retrieve.", min=1, max=100)] = None,
     mode: Annotated[
         str | None, typer.Option(help="extractive or llm (default: llm when configured).")
     ] = None,
@@ -287,6 +287,8 @@ def ask(
     """
     from assistant.render.markdown import answer_json, answer_markdown
 
+    if mode not in (None, "extractive", "llm"):
+        raise typer.BadParameter(f"{mode!r}: use extractive or llm", param_hint="--mode")
     a = _assistant()
     drafted = False
 

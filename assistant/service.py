@@ -381,6 +381,9 @@ class Assistant:
         request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
         if not passages and not filters.empty:
             note = f"No articles match the filters: {describe_filters(filters)}."
+            unknown = [o for o in filters.sources if o.casefold() not in self.lexical().outlets]
+            if unknown:
+                note += " " + outlets_hint(unknown, list(self.lexical().outlets.values()))
             yield AnswerEvent(Answer(question, (), (), True, 0.0, standalone, filters, notice=note))
             return
         if self._use_llm(mode):
@@ -438,15 +441,19 @@ class Assistant:
                 "the store is empty: ingest articles first, e.g. `assistant ingest corpus/`"
             )
 
-    @staticmethod
     def _scope(
+        self,
         text: str,
         as_of: date | None,
         since: date | None,
         until: date | None,
         sources: Sequence[str],
     ) -> tuple[str, Filters]:
-        """The retrieval query and filters: explicit options tightened by date phrases."""
+        """The retrieval query and filters: explicit options tightened by date phrases;
+        outlets as stored, whatever their case ("cnn" finds "CNN")."""
+        if sources:
+            lex = self.lexical()
+            sources = tuple(dict.fromkeys(lex.outlet(s) for s in sources))
         p_since, p_until, query = date_filter(text, as_of or date.today())
         until = min((d for d in (until, as_of) if d), default=None)
         filters = Filters(tuple(sources), since, until)
@@ -488,6 +495,20 @@ def _no_llm(events: Iterator[Any]) -> Iterator[Any]:
         if isinstance(event, AnswerEvent):
             event = AnswerEvent(replace(event.answer, fallback=True, notice=NO_LLM))
         yield event
+
+
+def outlets_hint(unknown: Sequence[str], known: Sequence[str]) -> str:
+    """What to say of outlets no article has: the closest stored names, or a few of them."""
+    import difflib
+
+    close = {m for u in unknown for m in difflib.get_close_matches(u, known, n=3, cutoff=0.6)}
+    if close:
+        return "Did you mean " + " or ".join(sorted(close)) + "?"
+    if not known:
+        return "No stored article names its outlet."
+    few = sorted(known)[:5]
+    more = f" and {len(known) - 5} more" if len(known) > 5 else ""
+    return "No stored article is from " + ", ".join(unknown) + "; outlets: " + ", ".join(few) + more + "."
 
 
 def describe_filters(f: Filters) -> str:

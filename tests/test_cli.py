@@ -64,6 +64,18 @@ def test_ingest_failures_name_the_path_and_the_cause(store: Path, tmp_path: Path
     assert proc.stdout.startswith("added 0, updated 0, skipped 0 (unchanged), failed 3")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "gpt"], "Invalid value for --mode: 'gpt': use extractive or llm"),
+        (["--top", "0"], "Invalid value for '--top': Input should be greater than or equal to 1"),
+    ],
+)
+def test_ask_refuses_options_the_api_refuses(store: Path, args: list[str], message: str) -> None:
+    proc = run(store, "ask", "What does Russia require before talks?", *args, check=False)
+    assert proc.returncode == 2 and message in " ".join(proc.stderr.replace("│", " ").split())
+
+
 def test_ask_json(store: Path) -> None:
     data = json.loads(run(store, "ask", "--json", "What does Russia require before talks?").stdout)
     assert data["abstained"] is False and data["mode"] == "extractive"

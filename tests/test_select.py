@@ -92,6 +92,8 @@ def test_someone_sharing_a_name_is_no_mention_of_the_asked_person() -> None:
     assert on_topic(analyse("What did Ann Lee say?"), [c]) == (
         [], "The sources don't quote Ann Lee."
     )
+    # a one-word name the stemmer changes ("Kirby" -> "kirbi") is still a name
+    assert on_topic(analyse("What did Kirby say?"), [c]) == ([], "The sources don't quote Kirby.")
     # the person mentioned but not found speaking: the candidates stay (attribution may miss)
     text = "Ann Lee, the harbor chair, opened the bridge on Monday."
     named = Candidate(ref, 0, len(text), text, None, set(), 0)
@@ -133,7 +135,14 @@ def test_a_person_the_sources_never_quote_gets_no_filler(seeded) -> None:  # typ
 def test_filters_that_exclude_everything_say_so(seeded) -> None:  # type: ignore[no-untyped-def]
     ans = seeded.ask("What did Kirby say?", sources=["CNN"])
     assert ans.abstained and ans.passages == ()
-    assert ans.notice == "No articles match the filters: source CNN."
+    assert ans.notice == (
+        "No articles match the filters: source CNN. No stored article is from CNN; outlets: "
+        "DEA News."
+    )
+    typo = seeded.ask("What did Kirby say?", sources=["DEA Newz"])
+    assert typo.notice == "No articles match the filters: source DEA Newz. Did you mean DEA News?"
+    lower = seeded.ask("What did Kirby say?", sources=["dea  news"])  # the outlet, any case
+    assert lower.filters.sources == ("DEA News",) and lower.quotes and not lower.notice
     late = seeded.ask("What did Kirby say?", since=date(2100, 1, 1), sources=["DEA News"])
     assert late.notice == (
         "No articles match the filters: source DEA News; published on or after 2100-01-01."

@@ -347,9 +347,10 @@ def on_topic(q: Question, cands: list[Candidate]) -> tuple[list[Candidate], str]
     own = [c for c in cands if speaks_for(q, c)]
     if own:
         return own, ""
-    named = q.names & q.party
-    # the whole name, not a shared first or last name ("Lee White" is no mention of Ann Lee)
-    if named and not any(named <= {_bare(w) for w in _CAPS.findall(c.text)} for c in cands):
+    # a named party ("Kirby", "Ann Lee"; not "the analysts") that no candidate even mentions,
+    # by the same rule as a speaker ("Police Chief Lee White" is no mention of Ann Lee)
+    names = _name_runs(q.party_name)
+    if names and not any(_names(n, c.text) for n in names for c in cands):
         return [], f"The sources don't quote {q.party_name}."
     return cands, ""
 
