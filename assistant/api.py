@@ -34,7 +34,14 @@ from assistant.errors import (
     QuestionError,
     StoreError,
 )
-from assistant.httpguard import BodyLimit, RateLimit, docs_page, iso_day, no_surrogates
+from assistant.httpguard import (
+    BodyLimit,
+    JsonOnly,
+    RateLimit,
+    docs_page,
+    iso_day,
+    no_surrogates,
+)
 from assistant.render.markdown import answer_json
 from assistant.service import Assistant
 from assistant.types import Turn
@@ -391,6 +398,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
             ("/gradio_api/upload", uploads.limit_bytes * MAX_FILES + 64 * 1024),
         ),
     )
+    app.add_middleware(JsonOnly, paths=("/api/ask", "/api/brief"))
     app.add_middleware(RateLimit, per_minute=s.rate_limit_per_minute)
     # declared (and so in the OpenAPI schema) only when enforced: the schema tells the truth
     guard = [Depends(bearer_guard(s.api_token))] if s.api_token else []
@@ -410,7 +418,7 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         tags=["ask"],
         dependencies=guard,
         response_model=AnswerOut,
-        responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+        responses={409: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     )
     def ask(body: AskRequest) -> JSONResponse:
         """Answer a question with verified, attributed quotes (same JSON as `ask --json`)."""
@@ -430,7 +438,12 @@ def create_api(assistant: Assistant, uploads: Uploads | None = None) -> FastAPI:
         "/api/brief",
         tags=["ask"],
         dependencies=guard,
-        responses={200: BRIEF_CONTENT, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+        responses={
+            200: BRIEF_CONTENT,
+            409: {"model": ErrorOut},
+            415: {"model": ErrorOut},
+            422: {"model": ErrorOut},
+        },
     )
     def brief(body: BriefRequest) -> Response:
         """A briefing (same JSON as `brief --format json`; md or html on request)."""

@@ -49,6 +49,31 @@ async def send_error(send: Send, status: int, message: str, headers: dict[str, s
     await send({"type": "http.response.body", "body": body})
 
 
+class JsonOnly:
+    """Refuse a body that says it is not JSON (a form, plain text) on the JSON endpoints with
+    a 415 naming what to send, before the app reads it (FastAPI would try it as JSON and
+    answer a puzzling 422 "Input should be a valid dictionary")."""
+
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        post = scope["type"] == "http" and scope.get("method") == "POST"
+        if post and scope.get("path") in self.paths:
+            ctype = dict(scope.get("headers") or []).get(b"content-type", b"").decode("latin-1")
+            media = ctype.split(";", 1)[0].strip().lower()
+            if media and media != "application/json" and not media.endswith("+json"):
+                await send_error(
+                    send,
+                    415,
+                    f"send the body as JSON with Content-Type: application/json (got {media})",
+                    {},
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyTooLarge(HTTPException):
     """Raised from ``receive`` when a streamed body grows past its limit (an HTTP 413, so the
     app's own error handler answers it in the API's error shape)."""

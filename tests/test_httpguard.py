@@ -62,6 +62,22 @@ def test_surrogates_in_history_filters_and_urls_are_refused(api: httpx.Client) -
     assert_clean_error(post_json(api, "/api/ingest", bad), 422, "invalid JSON body")
 
 
+def test_a_body_that_is_not_json_is_a_415_naming_what_to_send(api: httpx.Client) -> None:
+    r = api.post("/api/ask", data={"question": "hello"})  # a form, as curl -d sends
+    assert_clean_error(
+        r, 415,
+        "send the body as JSON with Content-Type: application/json (got "
+        "application/x-www-form-urlencoded)",
+    )  # fmt: skip
+    r = api.post("/api/brief", content=b"topic", headers={"content-type": "text/plain"})
+    assert_clean_error(r, 415, "(got text/plain)")
+    ok = api.post(
+        "/api/ask", content=json.dumps({"question": "What does Russia require before talks?"}),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["quotes"]
+
+
 def test_huge_body_is_refused_before_parsing(api: httpx.Client) -> None:
     big = b'{"question": "' + b"a" * (50 * 1024 * 1024) + b'"}'
     r = api.post("/api/ask", content=big, headers={"content-type": "application/json"})
