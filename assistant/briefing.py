@@ -43,6 +43,7 @@ class Limits:
     parties: int = 6
     per_party: int = 3
     timeline: int = 8
+    min_topic: float = 0.25  # the best sentence's confidence, as `ask` abstains below it
     min_point_similarity: float = 0.2
     min_position_similarity: float = 0.3
     near_duplicate: float = 0.9  # cosine above which two spans say the same thing
@@ -63,13 +64,17 @@ def build_briefing(
 ) -> Briefing:
     """Bottom line, positions by actor, disagreements and a timeline from retrieved passages.
 
-    A topic the passages do not cover (nothing close enough by meaning) gets an empty
-    briefing, which every renderer words as "the sources don't cover this topic".
+    A topic the passages do not cover gets an empty briefing, which every renderer words as
+    "the sources don't cover this topic": when even the best sentence is less sure than
+    ``min_topic`` (the confidence `ask` abstains below; retrieval always returns passages,
+    so "quantum computing" over news of a trial must not become a briefing on the trial).
     """
     lim = limits or Limits()
     q = extractive.analyse(topic)
     cands = extractive.candidates(passages, texts, cache, max_passages=len(passages))
     extractive.score(q, cands, embed, extractive.Weights(side=0.0, speaker=0.0))
+    if max((extractive.confidence(c) for c in cands), default=0.0) < lim.min_topic:
+        return Briefing(topic, (), (), tuple(passages), filters, (), (), delta, ())
     cands = [c for c in cands if c.features.get("semantic", 0.0) >= lim.min_point_similarity]
     cands.sort(key=lambda c: -c.score)
     vecs = embed([c.text for c in cands]) if cands else np.zeros((0, 1))

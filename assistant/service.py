@@ -20,7 +20,7 @@ from assistant.answer.llm import LLMAnswerer, llm_condense
 from assistant.answer.vectors import SpanVectors
 from assistant.answer.verify import verify_quote
 from assistant.attribution import analyse_article
-from assistant.briefing import Briefing, build_briefing
+from assistant.briefing import Briefing, Limits, build_briefing
 from assistant.briefing_llm import with_llm_summary
 from assistant.cache import LRU
 from assistant.conversation import condense
@@ -421,7 +421,7 @@ class Assistant:
         texts = self.texts([p.ref.article_id for p in passages])
         b = build_briefing(
             topic, passages, texts, self.embedder.embed_cached, self.speakers, filters,
-            delta=delta,
+            Limits(min_topic=self.settings.abstain_threshold), delta=delta,
         )
         for q in b.quotes():
             if not verify_quote(q, texts[q.ref.article_id]):  # pragma: no cover - by construction

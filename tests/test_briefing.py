@@ -122,6 +122,24 @@ def test_a_topic_the_articles_do_not_cover(seeded: Any, topic: str) -> None:
     assert briefing_text(b).endswith("The sources don't cover this topic.")
 
 
+def test_a_topic_only_faintly_like_the_articles_is_not_covered(fresh: Any, tmp_path: Path) -> None:
+    """Retrieval always returns passages; a sentence that is faintly like the topic (cosine
+    .23: "Squid Game is coming back" for quantum computing) is no briefing on it."""
+    squid = {
+        "title": "Squid Game renewed",
+        "source": "Screen Daily",
+        "published": "2022-06-12",
+        "text": "“Squid Game” is officially coming back. Netflix announced on Sunday that the "
+        "wildly popular South Korean show has been renewed for a second season. Creator "
+        "Hwang Dong-hyuk said the new season would bring back Gi-hun.",
+    }
+    fresh.ingest([_jsonl(tmp_path / "squid.jsonl", squid)])
+    b = fresh.brief("quantum computing breakthroughs")
+    assert b.passages and b.key_points == () and b.positions == ()
+    assert briefing_text(b).endswith("The sources don't cover this topic.")
+    assert fresh.brief("the Squid Game renewal").key_points  # the topic it does cover
+
+
 @pytest.mark.parametrize("topic", ["", "   "])
 def test_an_empty_topic_is_refused(seeded: Any, topic: str) -> None:
     with pytest.raises(QuestionError, match="the question is empty"):
