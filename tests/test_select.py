@@ -3,6 +3,7 @@ real sentences, the asked party's own statements, no filler, and saying why noth
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -21,7 +22,7 @@ SEED_ANALYSTS = (
 
 def _items(question: str, text: str):  # type: ignore[no-untyped-def]
     q = analyse(question)
-    words = frozenset(w.lower().strip("?") for w in question.split())
+    words = frozenset(w.lower() for w in re.findall(r"[\w’'\-]+", question))  # as score()
     return answer_items(q.wants, words, q.tokens, text)
 
 
@@ -269,3 +270,68 @@ def test_after_context_the_sentence_that_asks_is_matched_too(embedder) -> None: 
     single = analyse("What was the magnitude of the quake?")
     score(single, cands, embed, Weights())
     assert all(c.features["asked"] == c.features["semantic"] for c in cands)
+
+
+def test_a_possessive_a_title_or_a_capitalised_stopword_is_no_answer_item() -> None:
+    whose = (
+        "Justice Ketanji Brown Jackson made history this week, becoming the first Black woman to "
+        "sit on the Supreme Court. Whose seat is she filling?"
+    )
+    assert analyse(whose).wants == "person"
+    # "Court's" is the question's "Court", "Judge" a title: nothing here says whose seat
+    assert (
+        _items(
+            whose, "Judge Ketanji Brown Jackson becomes Supreme Court's first Black woman justice"
+        ).found
+        == ()
+    )
+    got = _items(
+        whose,
+        "Jackson, a Harvard-trained lawyer who was confirmed by the Senate nearly three months "
+        "ago, will take the seat occupied by Associate Justice Stephen Breyer.",
+    )
+    assert got.found == ("Harvard-trained", "Senate", "Stephen", "Breyer")
+    siblings = "Which influential siblings shared posts criticising recent Instagram updates?"
+    assert _items(
+        siblings,
+        "By Tuesday morning, it had more than 1.7 million likes, thanks in part to shares by two "
+        "of the most influential figures on the platform: Kim Kardashian and Kylie Jenner.",
+    ).found == ("Kim", "Kardashian", "Kylie", "Jenner")  # not "By"
+
+
+def test_words_shared_with_the_question_count_less_without_an_answer_item() -> None:
+    from assistant.answer.extractive import Candidate, Weights, score
+    from assistant.types import ArticleRef
+
+    question = (
+        "Liz Cheney lost her seat in Congress this week after voters in Wyoming elected which "
+        "Trump-backed Republican in the primary elections?"
+    )
+    restates = (
+        "Republican Liz Cheney has lost her seat in Congress after voters in Wyoming elected a "
+        "Trump-backed candidate in the primary elections."
+    )
+    answers = (
+        "Cheney, who has been the representative for Wyoming since 2017, lost to Harriet "
+        "Hageman, a candidate backed by former President Donald Trump, in the election."
+    )
+    ref = ArticleRef("a1", "Cheney loses", "Wire", date(2022, 8, 17), "")
+    vec = np.ones((1, 4), dtype=np.float32) / 2
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.repeat(vec, len(texts), axis=0)
+
+    def scored(w: Weights) -> list[Candidate]:
+        cands = [Candidate(ref, 0, len(t), t, None, set(), 0) for t in (restates, answers)]
+        score(analyse(question), cands, embed, w)
+        return cands
+
+    was, now = scored(Weights(bare=0.0)), scored(Weights())
+    assert now[0].features["bare"] == now[0].features["lexical"] > 0  # no name it lacks
+    assert now[1].features["bare"] == 0.0  # "Harriet Hageman"
+    gap = (was[0].score - was[1].score) - (now[0].score - now[1].score)
+    assert gap == pytest.approx(-Weights().bare * now[0].features["lexical"])
+    # "which show": the answer is often a common noun, so no item is no restatement there
+    show = [Candidate(ref, 0, len(restates), restates, None, set(), 0)]
+    score(analyse("Which show was renewed this week?"), show, embed, Weights())
+    assert show[0].features["bare"] == 0.0

@@ -54,8 +54,9 @@ _CONDITION = re.compile(
 @dataclass(frozen=True)
 class Weights:
     """How the features combine (chosen on the RTQA dev questions; ``near``, the raised
-    ``answer_type``, ``recent``, ``asked`` and ``asked_words`` on half of them by id hash,
-    then checked on the other half: see benchmarks/select_bench.py and docs/benchmarks.md)."""
+    ``answer_type``, ``recent``, ``asked``, ``asked_words`` and ``bare`` on half of them by id
+    hash, then checked on the other half: see benchmarks/select_bench.py and
+    docs/benchmarks.md)."""
 
     semantic: float = 1.0
     lexical: float = 1.5
@@ -71,6 +72,10 @@ class Weights:
     recent: float = 0.4  # published in the week up to "as of" (news questions ask about it)
     asked: float = 0.7  # meaning next to the sentence that asks, after any context
     asked_words: float = 0.6  # the words of the sentence that asks, weighted as ``lexical``
+    # ``lexical`` again when the question asks for a name, number or date and the span names
+    # none the question does not say: words shared with the question count for less in a
+    # span that restates it without the answer (A +2 questions, B see docs/benchmarks.md)
+    bare: float = -1.0
 
 
 @dataclass
@@ -218,6 +223,7 @@ def score(
             "lead": 1.0 if c.order < LEAD else 0.0,
             "recent": _recent(c.ref.published, ref_date),
             "asked": float(ask),
+            "bare": lex if q.wants in _BARE and not it.found else 0.0,
         }
         c.why["published_this_week"] = bool(f["recent"])
         c.features = f
@@ -247,6 +253,9 @@ def _question_words(q: Question) -> frozenset[str]:
 
 
 _TYPED = frozenset(["number", "date", "person", "place", "entity"])
+# where a span without an answer item is a restatement: "which show" is often answered by
+# a common noun ("chicken nuggets"), so entity questions are left out
+_BARE = frozenset(["number", "date", "person", "place"])
 
 
 def _type_match(q: Question, text: str, speaker: str | None = None) -> float:

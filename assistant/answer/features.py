@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.answer.question import PERSON_NOUNS
 from assistant.lexical import tokenize
 
 _WORD = re.compile(r"[\w’'\-.,%$]+")
@@ -31,6 +32,11 @@ _DAYS = frozenset(
     "weekend".split()
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+# a capitalised title or role is no one's name ("Judge Ketanji Brown Jackson", "Rep.")
+_TITLES = PERSON_NOUNS | frozenset(
+    "judge justice rep sen gov dr mr mrs ms sir dame lord lady secretary speaker vice associate "
+    "deputy chief prime mayor".split()
+)
 NEAR = 8  # words: an item this close to a question word counts as beside it
 
 
@@ -57,7 +63,8 @@ def _kind(bare: str, first: bool) -> frozenset[str]:
         kinds.add("number")
     if low in _MONTHS or low in _DAYS or _YEAR.match(bare):
         kinds.add("date")
-    if bare[:1].isupper() and not first and low not in _MONTHS and low not in _DAYS:
+    # a capitalised stopword ("By Tuesday", "But Meta") is no name
+    if bare[:1].isupper() and not first and low not in _MONTHS and low not in _DAYS and _stem(low):
         kinds.add("name")
     return frozenset(kinds)
 
@@ -83,23 +90,29 @@ def answer_items(
     words = _WORD.findall(text)
     bares = [w.strip(".,’'") for w in words]
     hits: list[int] = [i for i, b in enumerate(bares) if _stem(b.lower()) in q_tokens]
+    said = question_words | {_own(w) for w in question_words}
     found: list[str] = []
     best = 0.0
     for i, bare in enumerate(bares):
-        if not bare or bare.lower() in question_words:
-            continue
+        if not bare or _own(bare.lower()) in said:
+            continue  # the question's own word, also as a possessive ("Cheney's")
         # a sentence's first word is a name only when a capitalised word follows ("Rafael
         # Nadal won", not "Police said")
         first = (i == 0 or words[i - 1].endswith((".", "?", "!"))) and not (
             i + 1 < len(bares) and bares[i + 1][:1].isupper()
         )
-        if not _kind(bare, first) & kinds:
+        if not _kind(bare, first) & kinds or (wants == "person" and bare.lower() in _TITLES):
             continue
         found.append(bare)
         if hits:
             d = min(abs(i - h) for h in hits)
             best = max(best, max(0.0, 1.0 - (d - 1) / NEAR))
     return Items(tuple(dict.fromkeys(found)), best)
+
+
+def _own(word: str) -> str:
+    """A word without its possessive ending ("cheney's" -> "cheney")."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def agreement(

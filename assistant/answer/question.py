@@ -71,7 +71,7 @@ _NUMBER_NOUNS = frozenset(
     "percent percentage number amount age share sum price magnitude temperature score size "
     "height cost population rate total".split()
 )
-_PERSON_NOUNS = frozenset(
+PERSON_NOUNS = frozenset(
     "person people man woman men women leader leaders official officials member members star "
     "stars player players actor actress singer rapper siblings sisters brothers politician "
     "senator senators governor president minister mp mps ceo founder judge celebrity athlete "
@@ -131,7 +131,7 @@ def _typed_head(rest: str) -> str:
             return "date"
         if w in _NUMBER_NOUNS:
             return "number"
-        if w in _PERSON_NOUNS:
+        if w in PERSON_NOUNS:
             return "person"
     if aux:
         # "what is the name of ...", "what is it called?", "what is the new law named?"
