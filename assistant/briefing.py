@@ -263,10 +263,18 @@ def _disagreements(
     actors: dict[int, str],
     threshold: float,
 ) -> list[tuple[int, int]]:
-    """For each pair of actors, their two positions closest in meaning, when close enough."""
+    """For each pair of actors on different sides, their two positions closest in meaning,
+    when close enough. Actors whose side is unknown ("Analysts"), or who are on the same side
+    ("Volodymyr Zelensky" and "Ukraine"), are not set against each other: closeness alone says
+    they speak to the same point, not that they disagree."""
+    sides = [
+        set().union(sides_of(a), *(cands[i].speaker_sides for i in idx)) for a, idx in chosen
+    ]
     out: list[tuple[int, int]] = []
     for x in range(len(chosen)):
         for y in range(x + 1, len(chosen)):
+            if not sides[x] or not sides[y] or sides[x] & sides[y]:
+                continue
             (_, a_idx), (_, b_idx) = chosen[x], chosen[y]
             best = max(
                 ((float(vecs[a] @ vecs[b]), a, b) for a in a_idx for b in b_idx),

@@ -71,6 +71,10 @@ def test_seed_items_are_verbatim_and_never_repeat(seeded: Any, seed_brief: Brief
     actor = {q.citation: p.party for p in b.positions for q in p.quotes}
     for x, y in b.disagreements:
         assert actor[x.citation] != actor[y.citation]
+    # only parties on different sides: the analysts take no side, so nobody "disagrees" with
+    # them (each pair used to be listed, analysts included)
+    pairs = {frozenset((actor[x.citation], actor[y.citation])) for x, y in b.disagreements}
+    assert pairs == {frozenset({"United States", "Russia"})}
 
 
 def test_seed_narration_is_marked_as_the_articles_words(seed_brief: Briefing) -> None:
