@@ -286,6 +286,8 @@ def is_boilerplate(sentence: str) -> bool:
     s = sentence.strip()
     if _BOILERPLATE.match(s):
         return True
+    if "click here" in s.lower() and count_words(s) <= 12:  # "For the latest news, click here."
+        return True
     return bool(_NEWSLETTER.search(s) and count_words(s) < 40 and "sign up" in s.lower())
 
 

@@ -101,6 +101,32 @@ def test_someone_sharing_a_name_is_no_mention_of_the_asked_person() -> None:
     assert on_topic(analyse("What did Ann Lee say?"), [c, named]) == ([c, named], "")
 
 
+def test_the_asked_partys_words_lead_only_when_the_question_asks_what_it_says() -> None:
+    from assistant.answer.extractive import Candidate, asks_for_a_party, select
+    from assistant.types import ArticleRef
+
+    lines = [
+        "Rebuilding Ukraine is estimated to cost $750 billion.",
+        "“It is a common task of the entire democratic world,” Zelensky said.",
+        "Farm exports may shrink to 35% of their 2021 level, the ministry said.",
+        "Kyiv presented a recovery plan in Lugano, officials said.",
+    ]
+
+    def cand(n: int, score: float, side: float) -> Candidate:
+        text = lines[n]
+        c = Candidate(ArticleRef(f"a{n}", "t", "s", None, ""), 0, len(text), text, None, set(), 0)
+        c.score, c.features = score, {"side": side}
+        return c
+
+    fact, *party = [cand(0, 2.63, 0.0), cand(1, 2.6, 1.0), cand(2, 2.12, 1.0), cand(3, 2.0, 1.0)]
+    cost = analyse("How much will Ukraine's reconstruction cost?")
+    demand = analyse("What does Washington demand of Moscow?")
+    assert cost.sides and not asks_for_a_party(cost) and asks_for_a_party(demand)
+    # the best sentence (the figure, in the reporter's words) is kept for a question of fact
+    assert select([fact, *party], 3, party_first=False) == [fact, party[0], party[1]]
+    assert select([fact, *party], 3, party_first=True) == party
+
+
 def test_agreement_counts_other_articles_reporting_the_same_item() -> None:
     got = agreement([("a", ("10", "Buffalo")), ("b", ("10",)), ("c", ("10",)), ("d", ("Erie",))])
     assert got[0] == (1.0, ("10",), frozenset({"b", "c"}))

@@ -69,6 +69,7 @@ def test_offsets_slice_the_original_text() -> None:
         "Read More",
         "___",
         "Contributing: The Associated Press",
+        "For the latest news, click here.",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -77,6 +78,10 @@ def test_boilerplate_lines(line: str) -> None:
 
 def test_real_sentences_are_not_boilerplate() -> None:
     assert not is_boilerplate("Officials said they would sign up more volunteers next week.")
+    assert not is_boilerplate(
+        "Critics said the agency's advice to click here for updates left older residents, who "
+        "rarely use the website, without the warnings they needed."
+    )
 
 
 def test_chunks_are_exact_spans_of_whole_sentences() -> None:

@@ -369,17 +369,19 @@ def select(
     k: int,
     grow: Callable[[Candidate], Candidate] | None = None,
     keep: float = 0.0,
+    party_first: bool = True,
 ) -> list[Candidate]:
     """The best ``k`` candidates, each grown by ``grow`` (e.g. to two sentences), skipping
     any that overlap or repeat what is already chosen (syndicated copies included) and any
     after the first scoring below ``keep`` times the best (filler, not an answer).
 
-    When the question names a party, that party's own statements lead (if they are nearly as
+    When the question asks what a party says or demands (``party_first``, see
+    :func:`asks_for_a_party`), that party's own statements lead (if they are nearly as
     relevant as the best candidate); what others say of it follows as attributed context.
     """
     chosen: list[Candidate] = []
     ranked = sorted(cands, key=lambda c: -c.score)
-    if ranked:
+    if ranked and party_first:
         bar = 0.7 * ranked[0].score
         ranked.sort(key=lambda c: (-(c.features.get("side", 0) > 0 and c.score >= bar), -c.score))
     shown: list[str] = []
@@ -397,6 +399,13 @@ def select(
                 shown.append(" ".join(option.text.split()))
                 break
     return chosen
+
+
+def asks_for_a_party(q: Question) -> bool:
+    """Whether the question asks what a party says, wants or demands ("What does Washington
+    demand?"), where that party's own words should lead; not a question about a fact that
+    merely names a party ("How much will Ukraine's reconstruction cost?")."""
+    return q.asks_speech or q.wants in ("position", "condition")
 
 
 def _clashes(c: Candidate, chosen: list[Candidate]) -> bool:

@@ -56,6 +56,7 @@ class ExtractiveAnswerer:
             self.max_quotes,
             grow=lambda c: extractive.extend_one(q, c, texts, self.speakers),
             keep=self.weights.keep,
+            party_first=extractive.asks_for_a_party(q),
         )
         conf = extractive.confidence(chosen[0]) if chosen else 0.0
         abstained = conf < self.abstain_threshold
