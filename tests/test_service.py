@@ -68,6 +68,37 @@ def test_follow_up_is_resolved(seeded) -> None:  # type: ignore[no-untyped-def]
     assert follow.standalone_question == "What does Ukraine require before talks?"
 
 
+@pytest.mark.parametrize(
+    ("history", "question", "standalone"),
+    [
+        (["What did Zelensky say about EU candidate status?"],
+         "What did he say about the path to membership?",
+         "What did Zelensky say about the path to membership?"),
+        (["What did Zelensky say about EU candidate status?",
+          "What did he say about the path to membership?"],
+         "And what did Macron say?", "What did Macron say about the path to membership?"),
+        (["What did Zelensky say about EU candidate status?"], "What did his spokesman say?",
+         "What did Zelensky’s spokesman say?"),
+        (["What does Russia require before talks?"], "And what did the EU say?",
+         "What did the EU say (about: What does Russia require before talks)?"),
+        (["What does Russia require before talks?"], "What did Klimov say about the war?",
+         "What did Klimov say about the war?"),  # not a follow-up: kept as asked
+    ],
+)  # fmt: skip
+def test_follow_ups_name_who_they_mean(history: list[str], question: str, standalone: str) -> None:
+    from assistant.conversation import condense
+
+    assert condense(question, [Turn(h) for h in history]) == standalone
+
+
+def test_a_pronoun_follow_up_answers_with_that_person(seeded) -> None:  # type: ignore[no-untyped-def]
+    first = "What did Kirby say about negotiations?"
+    ans = seeded.ask("What did he say about Putin?", history=[Turn(first, "")])
+    assert ans.standalone_question == "What did Kirby say about Putin?"
+    assert ans.quotes and all(q.speaker and q.speaker.endswith("John Kirby") for q in ans.quotes)
+    assert any("Putin would need to demonstrate" in q.text for q in ans.quotes)
+
+
 def test_filters_exclude_undated_and_other_outlets(seeded) -> None:  # type: ignore[no-untyped-def]
     q = "What does Russia require before talks?"
     assert seeded.ask(q, sources=["CNN"]).abstained
