@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from assistant import saved_briefings
@@ -203,16 +204,22 @@ class Assistant:
         filters: Filters | None = None,
         k: int | None = None,
         ref_date: date | None = None,
+        prefer: Callable[[str], bool] | None = None,
     ) -> list[Passage]:
-        """Top passages for a query: dense + BM25, fused, near-duplicates folded."""
+        """Top passages for a query: dense + BM25, fused, near-duplicates folded; with
+        ``prefer``, the passages among the first ``3 k`` it accepts come first (a question
+        about what Ned Price said: the passages naming him, which a rare name's weak dense
+        match would otherwise leave below the cut)."""
         s = self.settings
         k = k or s.top_k
         lex = self.lexical()
         vec = self.embedder.embed_cached([query])[0]
         dense = self.dense(vec, lex, filters)
         lexical = lex.search(query, s.candidates, filters)
-        fused = fuse(dense, lexical, self.fusion, ref_date)
-        return collapse_duplicates(fused[: k * 3])[:k]
+        fused = fuse(dense, lexical, self.fusion, ref_date)[: k * 3]
+        if prefer is not None:
+            fused.sort(key=lambda p: not prefer(p.chunk.text))  # stable: fused order within
+        return collapse_duplicates(fused)[:k]
 
     def search(
         self,
@@ -377,7 +384,10 @@ class Assistant:
             standalone = condense(question, list(history))
         yield StatusEvent("Searching the articles…")
         query, filters = self._scope(standalone, as_of, since, until, sources)
-        passages = self.retrieve(query, filters, top, ref_date=as_of)
+        q = extractive.analyse(standalone)
+        named = extractive.asks_for_a_party(q) and q.party_name[:1].isupper()
+        prefer = partial(extractive.mentions_party, q) if named else None
+        passages = self.retrieve(query, filters, top, ref_date=as_of, prefer=prefer)
         request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
         if not passages and not filters.empty:
             note = f"No articles match the filters: {describe_filters(filters)}."

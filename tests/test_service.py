@@ -99,6 +99,28 @@ def test_a_pronoun_follow_up_answers_with_that_person(seeded) -> None:  # type: 
     assert any("Putin would need to demonstrate" in q.text for q in ans.quotes)
 
 
+def test_a_question_about_a_named_party_puts_the_passages_naming_it_first(
+    fresh, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A rare name matches weakly by meaning; the passages naming the asked-about party are
+    moved ahead of the others retrieved, so its statements reach the answer."""
+    from tests.test_ingest import write_articles
+
+    write_articles(tmp_path / "news", 8)
+    (tmp_path / "news" / "price.md").write_text(
+        "---\ntitle: Briefing notes\nsource: Wire\npublished: 2024-01-05\n---\n"
+        "The harbor authority met again on Monday. State Department spokesman Ned Price said "
+        "the talks on the detained players would continue through quiet channels.\n"
+    )
+    assert fresh.ingest([str(tmp_path / "news")]).added == 9
+    question = "What did Ned Price say about the harbor authority meeting?"
+    plain = fresh.retrieve(question, k=3)
+    assert all("Ned Price" not in p.chunk.text for p in plain)  # below the cut by rank alone
+    ans = fresh.ask(question, top=3)
+    assert "Ned Price" in ans.passages[0].chunk.text
+    assert ans.quotes and ans.quotes[0].speaker == "State Department spokesman Ned Price"
+
+
 def test_filters_exclude_undated_and_other_outlets(seeded) -> None:  # type: ignore[no-untyped-def]
     q = "What does Russia require before talks?"
     assert seeded.ask(q, sources=["CNN"]).abstained

@@ -309,6 +309,12 @@ def speaks_for(q: Question, c: Candidate) -> bool:
     return bool(q.party and q.party <= set(tokenize([c.speaker])[0]))
 
 
+def mentions_party(q: Question, text: str) -> bool:
+    """Whether ``text`` names the party a question asks about by name ("Ned Price", "Kirby";
+    never for "the analysts"), by the rule :func:`speaks_for` uses for speakers."""
+    return any(_names(name, text) for name in _name_runs(q.party_name))
+
+
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
 _SPEAKER_TOKEN = re.compile(r"[\w’'\-]+|[^\w\s]")
 
