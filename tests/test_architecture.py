@@ -30,7 +30,8 @@ LAYERS: dict[str, int] = {
     # 3: the facade that wires the parts
     "service": 3,
     # 4: front ends and what sits on the facade
-    "cli": 4, "cli_console": 4, "cli_eval": 4, "web": 4, "webview": 4, "api": 4, "uploads": 4, "evaluate": 4,
+    "cli": 4, "cli_console": 4, "cli_eval": 4, "web": 4, "webview": 4, "api": 4, "api_schema": 4,
+    "uploads": 4, "evaluate": 4,
     "langchain_retriever": 4, "eval_attribution": 4, "eval_summhay": 4, "watch": 4, "slack": 4, "slackbot": 4, "slackdraft": 4, "__main__": 4,
 }  # fmt: skip
 SDKS = {  # a third-party SDK lives in exactly one module
