@@ -84,7 +84,8 @@ class ChromaStore:
         self._articles: Any = None
         self._meta: Any = None
         self._sentences: Any = None
-        self._lock = threading.Lock()
+        self._known: str | None = None  # the generation this process last saw or wrote
+        self._lock = threading.RLock()  # failure() may drop the client while open() holds it
 
     # ------------------------------------------------------------------ connection
     @property
@@ -146,13 +147,20 @@ class ChromaStore:
         so it is dropped: the next use opens a fresh one (a server's client reconnects itself).
         """
         if not self.url:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            key = str(self.data_dir / "chroma")
-            SharedSystemClient._identifier_to_system.pop(key, None)
-            SharedSystemClient._identifier_to_refcount.pop(key, None)
-            self._meta = None
+            self._drop_client()
         return store_failure(e, self.where, self.url, self.data_dir, doing)
+
+    def _drop_client(self) -> None:
+        """Forget the embedded client (and Chroma's process-wide cache of it): the next use
+        opens a fresh one from what is on disk."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        key = str(self.data_dir / "chroma")
+        SharedSystemClient._identifier_to_system.pop(key, None)
+        SharedSystemClient._identifier_to_refcount.pop(key, None)
+        with self._lock:
+            self._meta = None
+            self._sentences = None
 
     def open(self) -> None:
         """Connect now (two requests connecting at once would race)."""
@@ -180,17 +188,22 @@ class ChromaStore:
         """
         self.open()
         got = self._meta.get(ids=[_GENERATION], include=["documents"])
-        return str(got["documents"][0]) if got["ids"] else "0"
+        token = str(got["documents"][0]) if got["ids"] else "0"
+        if not self.url and self._known is not None and token != self._known:
+            # another process wrote: an embedded client keeps the vector index it loaded, so
+            # reopen it to search what that process added (a server is shared: nothing to do)
+            self._drop_client()
+            self.open()
+        self._known = token
+        return token
 
     def _bump(self) -> None:
         """Record a write: the count goes up and a random part makes the token unique even
         when two processes bump from the same count at once."""
         n = int(self.generation().split(":")[0]) + 1
-        self._meta.upsert(
-            ids=[_GENERATION],
-            documents=[f"{n}:{uuid.uuid4().hex[:12]}"],
-            embeddings=np.ones((1, 1), np.float32),
-        )
+        token = f"{n}:{uuid.uuid4().hex[:12]}"
+        self._meta.upsert(ids=[_GENERATION], documents=[token], embeddings=np.ones((1, 1), np.float32))
+        self._known = token  # our own write: our client has it
 
     # ------------------------------------------------------------------ writes
     def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:

@@ -289,7 +289,10 @@ def test_channel_scope_filters_what_may_be_quoted(bot: Running, slack: FakeSlack
     bot.event(sf.mention(QUESTION, ts, channel="CSCOPED"))
     [call] = wait_posted(slack, thread_ts=ts)
     blocks = call.args["blocks"]
-    assert blocks[0]["text"]["text"] == "*No articles match the filters: source Nowhere News.*"
+    assert blocks[0]["text"]["text"] == (
+        "*No articles match the filters: source Nowhere News. No stored article is from Nowhere "
+        "News; outlets: DEA News.*"
+    )
     assert render.context("Scope: outlets: Nowhere News") in blocks
 
 
