@@ -7,13 +7,19 @@ Pure functions over text, a sieve of rules in the order that news is written:
    continues into the next one that opens with a quotation mark (the news convention).
    A quotation's speaker is named by the cue next to it: after it (``"…," said Smith`` /
    ``"…," the official said``) or before it (``Smith told reporters: "…"``); a quote
-   paragraph with no cue of its own continues the speaker of the paragraph before it when
-   that paragraph introduced it (``Caddell continued:``) or was that speaker's own quote.
+   sentence with no cue of its own continues the speaker already quoted or named in its own
+   paragraph, else the speaker of the paragraph before it when that paragraph introduced it
+   (``Caddell continued:``) or was that speaker's own quote. A short cue sentence after a
+   quote (``"…." Trump said.``) lends its speaker only to a quote that opens its sentence.
 2. **Reported speech** outside quotation marks: a reporting verb or noun (``said``,
    ``tweeted``, ``warned``, ``believes``, ``according to``, ``in a statement``) and its
    subject, found by walking back over the noun phrase before the verb (titles, names,
    possessives, appositions and relative clauses: ``Brendan Buck, a spokesman for Ryan,
-   told ...``; ``Last month, the FBI warned ...``) or after it (``..., said Sen. Ted Cruz``).
+   told ...``; ``Last month, the FBI warned ...``; a role then a name between commas gives
+   the name: ``Her lawyer, Alexander Boykov, told ...``) or after it (``..., said Sen. Ted
+   Cruz``). A cue set off by commas mid-sentence (``..., her lawyers said, as ...``) reports
+   the clause before it; a participle after a document (``signed a letter to X calling
+   for``) reports its writers, never its addressees.
    Words inside quotation marks are never read as cues, so ``"I think ...," Trump said``
    belongs to Trump, not to "I".
 3. **Pronouns and descriptions** (``he``, ``she``, ``they``, ``the spokeswoman``) resolve to
@@ -175,6 +181,12 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
         if j <= 0:
             return None
         i = j - 1
+    if toks[i][0] in ("–", "—") and i > 1:  # "40 groups – including X and Y – signed"
+        j = i - 1
+        while j > 0 and i - j < 60 and toks[j][0] not in ("–", "—"):
+            j -= 1
+        if toks[j][0] in ("–", "—") and j > 0 and toks[j - 1][0] not in (",", "–", "—"):
+            i = j - 1
     if toks[i][0] == ",":
         return _apposition(toks, i)
     w = toks[i][0]
@@ -202,7 +214,15 @@ def _np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
             or low in lex.MODIFIERS
         ):
             k -= 1
-        elif low in ("of", "for", "and", "de", "van", "von", "al", "bin", "la", "del", "da", "&"):
+        elif low in _NAME_PARTICLES and prev == low:  # "Ursula von der Leyen"
+            p = k - 1
+            while p - 1 >= 0 and toks[p - 1][0] in _NAME_PARTICLES:
+                p -= 1
+            if p - 1 >= 0 and _is_name_token(toks[p - 1][0]):
+                k = p
+            else:
+                break
+        elif low in ("of", "for", "and", "&"):
             if k - 2 >= 0 and (
                 lex.CAP.match(toks[k - 2][0]) or toks[k - 2][0].lower() in lex.ROLE_WORDS
             ):
@@ -264,6 +284,9 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
     if j <= 0:
         return None
     aside = [t[0].lower() for t in toks[j + 1 : comma]]
+    named = _named_apposition(toks, j, comma)
+    if named is not None:
+        return named
     if not aside or not (
         aside[0]
         in (
@@ -296,6 +319,68 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
     ):
         return None
     return _np_before_tokens(toks, j)
+
+
+_NAME_PARTICLES = frozenset("von van der den de del della da di du la le al el bin ibn ter".split())
+
+
+def _named_apposition(
+    toks: list[tuple[str, int, int]], j: int, comma: int
+) -> tuple[int, int] | None:
+    """``The mayor, Maria Gonzalez, said`` / ``Her lawyer, Alexander Boykov, told``: a role
+    before the commas and only a name (or names joined by "and") between them: the name."""
+    aside = toks[j + 1 : comma]
+    if not 2 <= len(aside) <= 8:
+        return None
+    for t in aside:
+        w = t[0]
+        if not (
+            (
+                _is_name_token(w)
+                and w.lower() not in lex.ROLE_WORDS
+                and w.lower() not in lex.MODIFIERS
+            )
+            or w.lower() in _NAME_PARTICLES
+            or w == "and"
+        ):
+            return None
+    if not _is_name_token(aside[0][0]) or not _is_name_token(aside[-1][0]):
+        return None
+    if any(w.endswith(("’s", "'s")) for w, _, _ in aside):
+        return None
+    head = toks[j - 1][0].lower() if j >= 1 else ""
+    if head not in lex.ROLE_WORDS:
+        return None
+    return (aside[0][1], aside[-1][2])
+
+
+_WRITES_DOCUMENT = re.compile(
+    r"\b(?:signed|sent|wrote|issued|released|filed|published|penned|circulated|drafted)\s+"
+    r"(?:a|an|the|their|its|his|her)\s+(?:[a-z\-]+\s+)?(?:letter|statement|petition|"
+    r"resolution|memo|complaint|motion|op-ed)\b[^.;:“”\"]{0,80}$"
+)
+_QUANTITY = re.compile(
+    r"(?:(?:(?:more|fewer|less)\s+than|at\s+least|nearly|almost|about|over|some)\s+)?"
+    r"\d[\d,]*\s+$",
+    re.I,
+)
+
+
+def _writer_of(masked: str, lo: int, vs: int) -> tuple[int, int] | None:
+    """``More than 40 groups signed a letter to the president calling for ...``: the
+    participle reports the document, so its writer (the signers) speaks, never the letter's
+    addressee."""
+    m = _WRITES_DOCUMENT.search(masked, lo, vs)
+    if m is None:
+        return None
+    np = _np_before(masked, lo, m.start())
+    if np is None:
+        return None
+    q = _QUANTITY.search(masked, lo, np[0])
+    start = q.start() if q is not None and q.end() == np[0] else np[0]
+    if masked[lo:start].strip(' \t\n"“') and not masked[lo:start].rstrip().endswith(","):
+        return None  # not the subject of the sentence
+    return (start, np[1])
 
 
 _MAIN_VERB = re.compile(r"\b(?:has\s+|had\s+|have\s+)?[a-z]{3,}(?:ed|s)\b")
@@ -376,6 +461,11 @@ _ABBREVIATION = re.compile(r"(?:^|[\s.])(?:[A-Z]|Jr|Sr|Inc|Co|Corp|Ltd|St|Mr|Mrs
 
 
 # ---------------------------------------------------------------- cues
+# "that" opening a relative clause, not a report: "Member states that might be considered"
+_RELATIVE_THAT = re.compile(
+    r"\s*that\s+(?:might|may|could|would|will|can|should|must|have|has|had|are|is|were|was|"
+    r"do|does|did)\b"
+)
 _HEADLINE = re.compile(
     r"^\s*((?:(?:[A-Z][\w’'.\-]+|[A-Z]\.)\s+){0,3}[A-Z][\w’'\-]+):\s+(?=[‘'\"“A-Z])"
 )
@@ -411,21 +501,23 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         and h.group(1).split()[0].lower() not in lex.DETS  # "The Ninth Circle: ..." is a title
     ):
         return _Cue(Span(lo + h.start(1), lo + h.end(1)), Span(lo + h.end(1), lo + h.end(1) + 1))
-    post = _postposed(masked, text, lo, hi)
+    post = _postposed(masked, text, lo, hi) or _parenthetical(masked, lo, hi)
     if post is not None:
         return post
     first_reported: _Cue | None = None
     for v in lex.VERB_RE.finditer(seg):
         vs, ve = lo + v.start(), lo + v.end()
         word = v.group(0).lower()
+        head = word.split()[0]  # "calling for" is a participle too
         tail = masked[ve : min(hi, ve + 40)]
         passive = re.search(
-            r"\b(?:was|were|been|being|is|are|be)\s+$", masked[max(lo, vs - 12) : vs]
+            r"\b(?:was|were|been|being|is|are|be)\s{1,3}(?:\w+ly\s{1,3})?$",
+            masked[max(lo, vs - 28) : vs],
         )
-        if passive and not word.endswith("ing"):
+        if passive and not head.endswith("ing"):
             continue  # a passive ("was told"): its subject is not the speaker
         inverted = re.search(r"(?:[”\"]|'')\s*,?\s*$", text[lo:vs]) is not None
-        if word.endswith("ing") and not re.search(
+        if head.endswith("ing") and not re.search(
             r"\b(?:is|was|are|were|been|be|kept|keeps|keep)\s+(?:\w+\s+)?$", masked[lo:vs]
         ):
             if re.search(r",\s*$", masked[lo:vs]) and re.match(r"\s*(?:that\b|[\"“:,])", tail):
@@ -433,19 +525,22 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 main = _main_subject(masked, lo, vs)
                 if main is not None:
                     return _Cue(Span(*main), Span(vs, ve))
+            writer = _writer_of(masked, lo, vs)
+            if writer is not None:
+                return _Cue(Span(*writer), Span(vs, ve))
             continue  # a participle ("saying ...", "the telling detail")
         if (
             word in lex.WEAK
             and not inverted
             and not (
-                re.match(r"\s*that\b", tail)
+                (re.match(r"\s*that\b", tail) and not _RELATIVE_THAT.match(tail))
                 or (  # "..., a study by the council found."
-                    word.endswith(("ed", "ound"))
+                    head.endswith(("ed", "ound"))
                     and re.fullmatch(r"\s*[.!?]?\s*", text[ve:hi]) is not None
                     and re.search(r",\s*(?:\S+\s+){1,12}$", text[lo:vs]) is not None
                 )
-                or (word.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
-                or (word.endswith("ed") and text[ve:hi] != masked[ve:hi])
+                or (head.endswith("ed") and re.match(r"\s*(?:,|:|\"|“)", tail))
+                or (head.endswith("ed") and text[ve:hi] != masked[ve:hi])
             )
         ):
             continue  # "called the plan" reports speech only with the words quoted after it
@@ -507,6 +602,8 @@ def _speak_for_quotes(
             nxt = end_sent + 1 if end_sent is not None else None
             if (
                 stop - q.end < 3
+                and q_sent is not None
+                and not masked[spans[q_sent].start : q.start].strip(" \t\n—–-")
                 and nxt is not None
                 and nxt < len(spans)
                 and len(text[spans[nxt].start : spans[nxt].end].split()) <= 8
@@ -548,6 +645,26 @@ def _postposed(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
     """``He promised to win ..., Frankel said.``: the cue at the end reports the sentence."""
     m = _POSTPOSED.search(masked, lo, hi)
     if m is None:
+        return None
+    np = _np_before(masked, m.start("np"), m.end("np"))
+    if np is None or np[0] != m.start("np"):
+        return None
+    return _Cue(Span(*np), Span(m.start("v"), m.end("v")))
+
+
+_PARENTHETICAL = re.compile(
+    r",\s*(?P<np>[^,\"“”]{2,60}?)\s+(?:also\s+)?(?P<v>said|say|says|added|wrote|argued|noted|"
+    r"explained|told reporters|told [A-Z][\w.]*|warned|insisted|contended|acknowledged|"
+    r"predicted|reported|confirmed|claimed|announced)"
+    r"(?:\s+(?:on|in|at|during|last|this|earlier|later)\b[^,.;]{0,40})?\s*,\s+(?=[a-z])"
+)
+
+
+def _parenthetical(masked: str, lo: int, hi: int) -> _Cue | None:
+    """``Griner will testify on Wednesday, her lawyers said, as ...``: a cue set off by commas
+    in the middle of a sentence reports the clause before it."""
+    m = _PARENTHETICAL.search(masked, lo, hi)
+    if m is None or not masked[lo : m.start()].strip():
         return None
     np = _np_before(masked, m.start("np"), m.end("np"))
     if np is None or np[0] != m.start("np"):
@@ -636,9 +753,13 @@ def _resolve(
             elif mostly_quoted:
                 # a quote paragraph with no cue continues the speaker of the paragraph before
                 p = para_of[n]
-                before = prev_para_speaker.get(p - 1)
+                # a speaker already quoted or named in this paragraph goes on speaking here
+                # ('"Grateful ...!" he said via Twitter. "It will ..."'), before any earlier one
+                same = prev_para_speaker.get(p)
+                before = same if same is not None else prev_para_speaker.get(p - 1)
                 if (
-                    (before is None or not before.direct)
+                    same is None
+                    and (before is None or not before.direct)
                     and last_direct is not None
                     and p - last_direct[1] <= 3
                 ):
@@ -814,8 +935,14 @@ def _gender(name: str, full: dict[str, tuple[str, Span]]) -> str | None:
 
 
 _FULL_NAME = re.compile(
-    r"\b(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.\s+)?([A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z’'\-]+){1,2})"
+    r"\b(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov)\.\s+)?([A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
+    r"(?:\s+(?:(?:von|van|der|den|de|del|della|da|di|du|la|le|al|el|bin|ibn|ter)\s+)*"
+    r"[A-Z][a-z’'\-]+){1,2})"
 )
+# the end of a title cut at "of" that runs into a name ("Secretary of State Antony Blinken"):
+# not part of the person's name
+_TITLE_WORDS = lex.ROLE_WORDS | lex.MODIFIERS | frozenset("vice prime foreign".split())
+_NEXT_WORD = re.compile(r"\S+\s+")
 
 
 _SUBJECT = re.compile(
@@ -856,11 +983,22 @@ def _full_names(text: str) -> dict[str, tuple[str, Span]]:
     """Surname -> the first full mention of a person ("Klimov" -> "Andrey Klimov")."""
     out: dict[str, tuple[str, Span]] = {}
     for m in _FULL_NAME.finditer(text):
-        name = m.group(1)
-        first = name.split()[0]
+        name, start = m.group(1), m.start(1)
+        words = name.split()
+        while (
+            len(words) > 2
+            and words[0].lower() in _TITLE_WORDS
+            and text[max(0, m.start(1) - 3) : m.start(1)] == "of "
+        ):
+            nxt = _NEXT_WORD.match(text, start)
+            if nxt is None:
+                break
+            start, words = nxt.end(), words[1:]
+        name = " ".join(words)
+        first = words[0]
         if first.lower() in lex.LEADING_JUNK or first.lower() in lex.DETS or first in lex.MONTHS:
             continue
-        out.setdefault(name.split()[-1].lower(), (name, Span(m.start(1), m.end(1))))
+        out.setdefault(words[-1].lower(), (name, Span(start, m.end(1))))
     return out
 
 

@@ -22,7 +22,9 @@ from assistant.types import Span
 __all__ = ["SpeakerCache", "pack_speech", "unpack_speech"]
 
 KeptFn = Callable[[Sequence[str]], dict[str, str]]  # article ids -> their packed analyses
-FORMAT = 1
+# 2: the attribution rules of attr6 (named asides, document writers, mid-sentence cues, names
+# with particles, quotes continuing their own paragraph) give other speakers: redo kept ones
+FORMAT = 2
 
 
 def pack_speech(speech: ArticleSpeech, text: str) -> str:

@@ -94,7 +94,7 @@ ROLE_WORDS = frozenset(
     director secretary minister ministers ambassador diplomat diplomats analyst analysts expert
     experts economist economists pollster pollsters poll polls survey surveys study studies
     report reports statement newspaper paper network outlet magazine website site group groups
-    organization committee agency department administration government court judge justice
+    organization organizations committee agency department administration government court judge justice
     justices prosecutor prosecutors attorney attorneys lawyer lawyers source sources people
     voters voter supporters supporter critics critic opponents opponent activists activist
     residents resident officers officer police authorities investigators researchers

@@ -12,7 +12,7 @@ from assistant import speech_cache
 from assistant.attribution import ArticleSpeech, analyse_article
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.speech_cache import SpeakerCache, pack_speech, unpack_speech
+from assistant.speech_cache import FORMAT, SpeakerCache, pack_speech, unpack_speech
 from tests.conftest import CORPUS
 
 QUESTION = "What does Russia require before talks?"
@@ -54,7 +54,7 @@ def test_a_packed_analysis_comes_back_exactly(text: str) -> None:
 def test_a_kept_analysis_of_other_text_or_format_is_not_used(text: str) -> None:
     packed = pack_speech(analyse_article(text), text)
     assert unpack_speech(packed, text.replace("Kremlin", "Kremlim")) is None  # text changed
-    newer = json.loads(packed) | {"v": 2}
+    newer = json.loads(packed) | {"v": FORMAT + 1}
     assert unpack_speech(json.dumps(newer), text) is None
     assert unpack_speech(packed[: len(packed) // 2], text) is None  # cut short
     short = json.loads(packed)
