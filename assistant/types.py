@@ -109,6 +109,27 @@ class SpeakerEvidence:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Who a sentence is attributed to, and where the article says so.
+
+    ``mention`` is the span of the speaker as written near the cue ("he", "Smith");
+    ``antecedent`` the span of the named mention a pronoun or description was resolved to.
+    """
+
+    speaker: str | None = None
+    mention: Span | None = None
+    cue: Span | None = None
+    antecedent: Span | None = None
+    direct: bool = False  # the sentence holds the speaker's own words in quotation marks
+
+    def evidence(self) -> SpeakerEvidence | None:
+        """The spans that show who is speaking (None for narration)."""
+        if not self.speaker:
+            return None
+        return SpeakerEvidence(self.mention, self.cue, self.antecedent)
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim span of an article, with who said it and where it is."""
 

@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "settings": 1, "resources": 1,
     # 2: the parts
     "sources": 2, "text": 2, "embed": 2, "store": 2, "store_layout": 2, "lexical": 2, "retrieve": 2,
-    "attribution": 2, "speech_cache": 2, "dates": 2, "conversation": 2, "prompts": 2, "ingest": 2,
+    "attribution": 2, "speech_phrases": 2, "speech_names": 2, "speech_cache": 2, "dates": 2, "conversation": 2, "prompts": 2, "ingest": 2,
     "briefing": 2, "briefing_llm": 2, "saved_briefings": 2, "answer": 2, "render": 2, "sides": 2,
     "speech_lexicon": 2,
     "store_faults": 2, "transfer": 2,
