@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -27,7 +28,7 @@ from assistant.cache import LRU
 from assistant.conversation import condense
 from assistant.dates import date_filter
 from assistant.embed import SentenceEmbedder
-from assistant.errors import EmptyStoreError, QuestionError
+from assistant.errors import EmptyStoreError, QuestionError, StoreError
 from assistant.ingest import Ingestor, IngestReport, ProgressFn
 from assistant.lexical import LexicalIndex, cached_index
 from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
@@ -50,6 +51,7 @@ from assistant.types import (
     Turn,
 )
 
+log = logging.getLogger(__name__)
 AMONG_MAX = 20_000  # most chunk ids a dense search is restricted to (see Assistant.dense)
 COUNTS_EVERY_S = 2.0  # how stale the store's counts may be (see Assistant.lexical)
 
@@ -92,7 +94,10 @@ class Assistant:
         ingested = s.sentence_vectors == "ingest"  # derived data kept with the store
         kept = self.store.span_vectors if ingested else None
         self.vectors = SpanVectors(self.embedder.embed_cached, stored=kept)
-        self.speakers = SpeakerCache(stored=self._read_kept if ingested else None)
+        self.speakers = SpeakerCache(
+            stored=self._read_kept if ingested else None,
+            refresh=self._keep_speech if ingested else None,
+        )
 
     def _read_kept(self, article_ids: Sequence[str]) -> dict[str, str]:
         """One read of the articles' kept sentence records: the analyses for the speaker cache,
@@ -100,6 +105,14 @@ class Assistant:
         speech, vectors = self.store.kept_sentences(article_ids)
         self.vectors.keep(vectors)
         return speech
+
+    def _keep_speech(self, packed: dict[str, str]) -> None:
+        """Keep analyses redone on first use (the kept ones were made by older rules); a store
+        that refuses the write costs the next process the same work, not this answer."""
+        try:
+            self.store.put_kept_speech(packed)
+        except StoreError as e:
+            log.warning("could not keep %d redone analyses: %s", len(packed), e)
 
     # ---------------------------------------------------------------- ingest
     def ingest(

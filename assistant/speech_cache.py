@@ -82,11 +82,20 @@ class SpeakerCache:
     Args:
         maxsize: Articles kept in memory.
         stored: Reads the analyses kept with the store for these article ids (None: none).
+        refresh: Keeps analyses again (article id -> packed) where ``stored`` held one that
+            cannot be used (made by an older version of the rules, or of other text): the
+            first question over such an article redoes it and the store has it from then on.
     """
 
-    def __init__(self, maxsize: int = 5000, stored: KeptFn | None = None) -> None:
+    def __init__(
+        self,
+        maxsize: int = 5000,
+        stored: KeptFn | None = None,
+        refresh: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
         self._lru: LRU[str, ArticleSpeech] = LRU(maxsize)
         self.stored = stored
+        self.refresh = refresh
 
     def warm(self, texts: Mapping[str, str]) -> None:
         """Bring the kept analyses of these articles (id -> text) into memory: one read of
@@ -96,10 +105,18 @@ class SpeakerCache:
         missing = [aid for aid in texts if aid not in self._lru]
         if not missing:
             return
+        redo: dict[str, str] = {}
         for aid, packed in self.stored(missing).items():
-            speech = unpack_speech(packed, texts[aid]) if aid in texts else None
+            if aid not in texts:
+                continue
+            speech = unpack_speech(packed, texts[aid])
+            if speech is None and self.refresh is not None:
+                speech = analyse_article(texts[aid])  # as speech() would, then kept again
+                redo[aid] = pack_speech(speech, texts[aid])
             if speech is not None:
                 self._lru.put(aid, speech)
+        if redo and self.refresh is not None:
+            self.refresh(redo)
 
     def put(self, article_id: str, speech: ArticleSpeech) -> None:
         """Keep an analysis just worked out (ingest: no point asking the store for it)."""

@@ -334,6 +334,17 @@ class ChromaStore:
                 }
         return out
 
+    def put_kept_speech(self, rows: dict[str, str]) -> None:
+        """Replace the packed analyses (article id -> packed) of kept records that exist; their
+        vectors stay as they are, and an article without a record gets none."""
+        col = self._sentence_col_if_any()
+        items = list(rows.items())
+        if col is None or not items:
+            return
+        for i in range(0, len(items), PAGE):
+            part = items[i : i + PAGE]
+            col.update(ids=[aid for aid, _ in part], metadatas=[{"speech": p} for _, p in part])
+
     def put_kept_records(self, rows: dict[str, dict[str, str]]) -> None:
         """Write kept sentence records as ``kept_records`` returned them."""
         items = list(rows.items())

@@ -165,6 +165,10 @@ class Store(Protocol):
         article id; none when the store keeps no sentence data), for export."""
         ...
 
+    def put_kept_speech(self, rows: dict[str, str]) -> None:
+        """Replace the packed analyses of existing kept records (their vectors stay)."""
+        ...
+
     def put_kept_records(self, rows: dict[str, dict[str, str]]) -> None:
         """Write kept sentence records as ``kept_records`` returned them (import)."""
         ...

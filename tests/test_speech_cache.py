@@ -118,6 +118,28 @@ def test_a_new_process_reads_the_kept_analysis_instead_of_redoing_it(
     assert again.quotes[0].speaker == SEED_SPEAKER
 
 
+def test_an_analysis_kept_by_older_rules_is_redone_once_and_kept_again(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, sentence_vectors="ingest")
+    first = Assistant(settings, embedder=embedder)
+    assert first.ingest([str(CORPUS)]).added == 1
+    [aid] = [a.ref.article_id for a in first.sources()]
+    record = first.store.kept_records([aid])[aid]
+    older = json.dumps({**json.loads(record["speech"]), "v": speech_cache.FORMAT - 1})
+    first.store.put_kept_speech({aid: older})  # as an earlier version kept it
+    assert first.store.kept_records([aid])[aid] == {**record, "speech": older}
+
+    done = counting(monkeypatch)
+    second = Assistant(settings, embedder=embedder)  # as a new process would
+    assert second.ask(QUESTION).quotes[0].speaker == SEED_SPEAKER
+    assert len(done) == 1  # the old analysis is not used: redone on first use ...
+    assert second.store.kept_records([aid])[aid] == record  # ... and kept, the vectors as they were
+    third = Assistant(settings, embedder=embedder)
+    assert third.ask(QUESTION).quotes[0].speaker == SEED_SPEAKER
+    assert len(done) == 1  # from then on read, not redone
+
+
 def test_the_default_mode_keeps_no_sentence_data_not_even_on_delete(
     tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
