@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ class ChromaStore:
         self._articles: Any = None
         self._meta: Any = None
         self._sentences: Any = None
-        self._known: str | None = None  # the generation this process last saw or wrote
+        self._known: str | None = None  # the generation this store last read
+        self._mine: deque[str] = deque(maxlen=64)  # generations this store wrote
         self._lock = threading.RLock()  # failure() may drop the client while open() holds it
 
     # ------------------------------------------------------------------ connection
@@ -101,7 +103,7 @@ class ChromaStore:
             if self.url:
                 u = urlparse(self.url)
                 headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-                self._client = chromadb.HttpClient(
+                client = chromadb.HttpClient(
                     host=u.hostname or "localhost",
                     port=u.port or (443 if u.scheme == "https" else 8000),
                     ssl=u.scheme == "https",
@@ -111,33 +113,35 @@ class ChromaStore:
             else:
                 path = self.data_dir / "chroma"
                 path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(path), settings=csettings)
+                client = chromadb.PersistentClient(path=str(path), settings=csettings)
             cfg: Any = {"hnsw": {"space": "cosine"}}
             meta: dict[str, Any] = {"schema": SCHEMA_VERSION}
             if self.embedding:
                 meta["embedding"] = self.embedding
-            self._chunks = self._client.get_or_create_collection(
+            chunks = client.get_or_create_collection(
                 f"{self.prefix}_chunks", embedding_function=None, configuration=cfg, metadata=meta
             )
-            self._articles = self._client.get_or_create_collection(
+            articles = client.get_or_create_collection(
                 f"{self.prefix}_articles", embedding_function=None, configuration=cfg
             )
-            meta_col = self._client.get_or_create_collection(
+            meta_col = client.get_or_create_collection(
                 f"{self.prefix}_meta", embedding_function=None
             )
         except StoreError:
             raise
         except Exception as e:
             raise self.failure(e, "cannot open") from e
-        _check_schema((self._chunks.metadata or {}).get("schema", 1), self.where)
-        built = (self._chunks.metadata or {}).get("embedding")
+        _check_schema((chunks.metadata or {}).get("schema", 1), self.where)
+        built = (chunks.metadata or {}).get("embedding")
         if self.embedding and built and built != self.embedding:
             raise StoreError(
                 f"the store at {self.where} (collection {self.prefix}) was embedded with "
                 f"{built}, not {self.embedding}: set ASSISTANT_EMBEDDING_BACKEND/MODEL to match, "
                 "or ingest into another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION"
             )
-        self._chunks, self._articles = Guarded(self._chunks, self), Guarded(self._articles, self)
+        # swapped in whole (a reopen replaces a working client: no reader ever sees a gap)
+        self._client, self._sentences = client, None
+        self._chunks, self._articles = Guarded(chunks, self), Guarded(articles, self)
         self._meta = Guarded(meta_col, self)  # last: open() is done when this is set
 
     def failure(self, e: Exception, doing: str = "cannot use") -> StoreError:
@@ -147,20 +151,25 @@ class ChromaStore:
         so it is dropped: the next use opens a fresh one (a server's client reconnects itself).
         """
         if not self.url:
-            self._drop_client()
+            with self._lock:
+                self._forget_system()
+                self._meta = None  # the next use opens a fresh client
         return store_failure(e, self.where, self.url, self.data_dir, doing)
 
-    def _drop_client(self) -> None:
-        """Forget the embedded client (and Chroma's process-wide cache of it): the next use
-        opens a fresh one from what is on disk."""
+    def _forget_system(self) -> None:
+        """Drop Chroma's process-wide cache of the embedded client for this path, so the next
+        client is built from what is on disk (call with the lock held)."""
         from chromadb.api.shared_system_client import SharedSystemClient
 
         key = str(self.data_dir / "chroma")
         SharedSystemClient._identifier_to_system.pop(key, None)
         SharedSystemClient._identifier_to_refcount.pop(key, None)
+
+    def _meta_col(self) -> Any:
         with self._lock:
-            self._meta = None
-            self._sentences = None
+            if self._meta is None:
+                self._connect()
+            return self._meta
 
     def open(self) -> None:
         """Connect now (two requests connecting at once would race)."""
@@ -186,15 +195,16 @@ class ChromaStore:
         One small record (``<prefix>_meta``), read with one lookup by id: the lexical index
         and the text cache compare it instead of rescanning every article record.
         """
-        self.open()
-        got = self._meta.get(ids=[_GENERATION], include=["documents"])
+        got = self._meta_col().get(ids=[_GENERATION], include=["documents"])
         token = str(got["documents"][0]) if got["ids"] else "0"
-        if not self.url and self._known is not None and token != self._known:
-            # another process wrote: an embedded client keeps the vector index it loaded, so
-            # reopen it to search what that process added (a server is shared: nothing to do)
-            self._drop_client()
-            self.open()
-        self._known = token
+        with self._lock:
+            outside = token not in self._mine and self._known not in (None, token)
+            self._known = token
+            if outside and not self.url:
+                # another process wrote: an embedded client keeps the vector index it loaded,
+                # so reopen it to search what that process added (a server is shared)
+                self._forget_system()
+                self._connect()
         return token
 
     def _bump(self) -> None:
@@ -202,8 +212,10 @@ class ChromaStore:
         when two processes bump from the same count at once."""
         n = int(self.generation().split(":")[0]) + 1
         token = f"{n}:{uuid.uuid4().hex[:12]}"
-        self._meta.upsert(ids=[_GENERATION], documents=[token], embeddings=np.ones((1, 1), np.float32))
-        self._known = token  # our own write: our client has it
+        with self._lock:
+            self._mine.append(token)  # our own write: our client has it, no reopen for it
+        meta = self._meta_col()
+        meta.upsert(ids=[_GENERATION], documents=[token], embeddings=np.ones((1, 1), np.float32))
 
     # ------------------------------------------------------------------ writes
     def put_articles(self, batch: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:

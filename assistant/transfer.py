@@ -3,7 +3,7 @@
 The file is gzip-compressed JSON Lines (``.jsonl.gz``), format version 2 (version 1 files,
 which have no ``kept`` lines, are read as well):
 
-1. a header: ``{"format": "briefing-assistant-export", "version": 1, "schema": <the store's
+1. a header: ``{"format": "briefing-assistant-export", "version": 2, "schema": <the store's
    layout version>, "collection": ..., "embedding": <model and runtime>, "dimension": ...,
    "created": <UTC ISO time>}``;
 2. for each article, its chunks, then the article: ``{"chunk": R}`` ... ``{"article": R}``,
@@ -213,21 +213,22 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
     chunks: list[Record] = []
     kept: dict[str, dict[str, str]] = {}
     waiting: list[Record] = []  # chunks read before their article
-    end: dict[str, Any] | None = None
+    end: Any = None
+    last = ""  # the id of the last article read (a kept line belongs to it)
 
     def flush() -> None:
         if articles:
             stored = store.hashes([a.id for a in articles])
             store.put_records(articles, chunks)
-            if kept:  # derived data, after the articles it belongs to
-                store.put_kept_records(kept)
-                report.kept += len(kept)
-                kept.clear()
             report.replaced += len(stored)
             report.articles += len(articles)
             report.chunks += len(chunks)
             articles.clear()
             chunks.clear()
+        if kept:  # derived data, after the articles it belongs to (written before it)
+            store.put_kept_records(kept)
+            report.kept += len(kept)
+            kept.clear()
 
     try:
         for n, obj in lines:
@@ -243,13 +244,14 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
                             f"{path}, line {n}: chunks of another article before {a.id}"
                         )
                     articles.append(a)
+                    last = a.id
                     chunks.extend(waiting)
                     waiting = []
                     if len(articles) >= PAGE:
                         flush()
                 elif "kept" in obj:
                     row = obj["kept"]
-                    if not articles or row["id"] != articles[-1].id:
+                    if row["id"] != last or not last:
                         raise TransferError(
                             f"{path}, line {n}: kept sentence data of {row['id']} does not "
                             "follow its article"
@@ -275,6 +277,8 @@ def import_store(store: Store, path: Path, embedding: str) -> TransferReport:
             f"{path} is truncated (no end record): the {report.articles} whole articles in "
             "it were imported; export the store again"
         )
+    if not isinstance(end, dict):
+        raise TransferError(f"{path}: the end record is not an object ({end!r}): export it again")
     found = {"articles": report.articles, "chunks": report.chunks}
     if "kept" in end:  # version 2
         found["kept"] = report.kept

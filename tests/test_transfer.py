@@ -241,6 +241,34 @@ def test_kept_sentence_data_comes_along(
     ]
 
 
+def test_kept_data_crosses_an_import_page(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Import writes 100 articles at a time; a kept line right after a page's last article
+    belongs to it all the same (it used to be refused as following no article)."""
+    from assistant import transfer
+    from assistant.service import Assistant
+
+    monkeypatch.setattr(transfer, "PAGE", 2)
+    a = Assistant(make_settings(tmp_path / "a", sentence_vectors="ingest"), embedder=embedder)
+    write_articles(tmp_path / "news", 2)
+    assert a.ingest([str(CORPUS), str(tmp_path / "news")]).added == 3
+    path = tmp_path / "kept3.jsonl.gz"
+    assert export_store(a.store, path, embedder.name, "news").kept == 3
+    b = Assistant(make_settings(tmp_path / "b", sentence_vectors="ingest"), embedder=embedder)
+    got = import_store(b.store, path, embedder.name)
+    assert (got.articles, got.kept) == (3, 3)
+    ids = [s.ref.article_id for s in a.sources()]
+    assert b.store.kept_records(ids) == a.store.kept_records(ids) and len(ids) == 3
+
+
+def test_a_malformed_end_record_is_an_error_not_a_traceback(source, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    bad = rewrite(source[1], tmp_path / "end.jsonl.gz", lambda lines: [*lines[:-1], {"end": 5}])
+    target = ChromaStore(tmp_path / "data", "news", embedding=embedder.name)
+    with pytest.raises(TransferError, match=r"the end record is not an object \(5\)"):
+        import_store(target, bad, embedder.name)
+
+
 def test_a_version_1_file_still_imports(source, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     def v1(lines: list[dict]) -> list[dict]:  # type: ignore[type-arg]
         end = {k: v for k, v in lines[-1]["end"].items() if k != "kept"}
