@@ -26,13 +26,22 @@ DEPTH = 5  # earlier turns looked back through to resolve the previous question
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether a question leans on what was asked before."""
+    """Whether a question leans on what was asked before: it opens like one ("And ...",
+    "What about ..."), is short and refers back ("Why did they?"), or speaks of "he" or "her"
+    without a subject of its own ("What did Merkel say about her legacy?" stands alone)."""
     q = question.strip()
     return (
         bool(_FOLLOW.match(q))
         or (len(q.split()) <= 6 and bool(_REFERS.search(q)))
-        or bool(_PERSON.search(q))
+        or (bool(_PERSON.search(q)) and not _names_anyone(q))
     )
+
+
+def _names_anyone(question: str) -> bool:
+    """Whether the question's subject is a name of its own ("What did Merkel say about her
+    legacy?", "How did the EU respond to his proposal?"; not "What did he say about Putin?")."""
+    subject = question_subject(question.strip())
+    return bool(subject and re.search(r"[A-Z]", subject))
 
 
 def condense(question: str, history: Sequence[Turn]) -> str:
@@ -63,8 +72,8 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     stripped = stripped[:1].upper() + stripped[1:]
     subject = question_subject(prev)
     named = subject if subject and subject[:1].isupper() else None
-    if named and _PERSON.search(stripped):
-        resolved = _PERSON.sub(lambda p: _pronoun(p.group(0), named), stripped, count=1)
+    if named and _PERSON.search(stripped) and not _names_anyone(stripped):
+        resolved = _PERSON.sub(lambda p: _pronoun(p, named), stripped, count=1)
         if not _REFERS.search(resolved):  # nothing else left to resolve ("that", "it")
             return resolved
     only = _ONLY_PARTY.match(stripped)
@@ -74,6 +83,15 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     return f"{stripped.rstrip('?')} (about: {topic})?"
 
 
-def _pronoun(word: str, name: str) -> str:
-    """A person pronoun replaced by the name ("his" -> "Zelensky's")."""
-    return f"{name}’s" if word.lower() in ("his",) else name
+_NOT_A_NOUN = frozenset(
+    "to and or about that in on at for with of as from by after before if when say said".split()
+)
+
+
+def _pronoun(m: re.Match[str], name: str) -> str:
+    """A person pronoun replaced by the name: "his" and a "her" before a noun are possessive
+    ("his proposal", "her lawyer" -> "Griner’s lawyer"); "he", "him" and a final "her" are not."""
+    word = m.group(0).lower()
+    after = re.match(r"\s+([a-z][\w’'\-]*)", m.string[m.end() :])
+    possessive = word == "his" or (word == "her" and after and after.group(1) not in _NOT_A_NOUN)
+    return f"{name}’s" if possessive else name

@@ -130,6 +130,9 @@ def score_rtqa(q: dict[str, Any], ans: Answer, latency_ms: float) -> QuestionRes
     )
 
 
+_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
 def load_jsonl(path: Path, require: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Objects of a JSONL file, each with the fields in ``require``; the line number in any
     error."""
@@ -207,11 +210,16 @@ def run_eval(
     rows = load_jsonl(questions, need)[:limit]  # before the ingest: a bad file fails at once
     for i, q in enumerate(rows, 1):
         for key in ("date", "as_of"):
+            value = q.get(key)
+            if value and not (isinstance(value, str) and re.fullmatch(_DAY, value)):
+                raise AssistantError(
+                    f"{questions}: question {i} has {key} {value!r}, not a YYYY-MM-DD date"
+                )
             try:
-                _ = q.get(key) and date.fromisoformat(str(q[key]))
+                _ = value and date.fromisoformat(value)
             except ValueError:
                 raise AssistantError(
-                    f"{questions}: question {i} has {key} {q[key]!r}, not a YYYY-MM-DD date"
+                    f"{questions}: question {i} has {key} {value!r}, not a YYYY-MM-DD date"
                 ) from None
     if corpus is not None:
         assistant.ingest([str(corpus)], progress=ingest_progress)

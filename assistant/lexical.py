@@ -60,12 +60,15 @@ class LexicalIndex:
         self.pub = np.array([date_ord(r.published) for _, r in records], dtype=np.int64)
         self.source = np.array([r.source for _, r in records], dtype=object)
         self.by_id = {c.id: i for i, (c, _) in enumerate(records)}
-        self.outlets = {str(o).casefold(): str(o) for o in set(self.source.tolist()) if o}
+        self.outlets: dict[str, list[str]] = {}  # casefolded -> every stored spelling
+        for o in sorted({str(o) for o in self.source.tolist() if o}):
+            self.outlets.setdefault(o.casefold(), []).append(o)
 
-    def outlet(self, name: str) -> str:
-        """The stored outlet ``name`` means, ignoring case and spacing ("cnn" -> "CNN"); the
-        name itself when no stored outlet matches."""
-        return self.outlets.get(" ".join(name.split()).casefold(), name)
+    def outlet(self, name: str) -> list[str]:
+        """The stored outlets ``name`` means, ignoring case and spacing ("cnn" -> ["CNN"];
+        "the guardian" -> ["The Guardian", "the guardian"] when both are stored); the name
+        itself when no stored outlet matches."""
+        return self.outlets.get(" ".join(name.split()).casefold(), [name])
 
     def __len__(self) -> int:
         return len(self.records)

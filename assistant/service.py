@@ -406,7 +406,8 @@ class Assistant:
             note = f"No articles match the filters: {describe_filters(filters)}."
             unknown = [o for o in filters.sources if o.casefold() not in self.lexical().outlets]
             if unknown:
-                note += " " + outlets_hint(unknown, list(self.lexical().outlets.values()))
+                known = [o for spellings in self.lexical().outlets.values() for o in spellings]
+                note += " " + outlets_hint(unknown, known)
             yield AnswerEvent(Answer(question, (), (), True, 0.0, standalone, filters, notice=note))
             return
         if self._use_llm(mode):
@@ -476,7 +477,7 @@ class Assistant:
         outlets as stored, whatever their case ("cnn" finds "CNN")."""
         if sources:
             lex = self.lexical()
-            sources = tuple(dict.fromkeys(lex.outlet(s) for s in sources))
+            sources = tuple(dict.fromkeys(o for s in sources for o in lex.outlet(s)))
         p_since, p_until, query = date_filter(text, as_of or date.today())
         until = min((d for d in (until, as_of) if d), default=None)
         filters = Filters(tuple(sources), since, until)

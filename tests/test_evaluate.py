@@ -95,6 +95,7 @@ def test_bad_inputs_fail_before_any_ingest(
         ('{"question": "x"}\n[1]', r"q\.jsonl:2: not a JSON object"),
         ('{"question": "x", "as_of": "last week"}', r"question 1 has as_of 'last week', not a "
          "YYYY-MM-DD date"),
+        ('{"question": "x", "date": 20220617}', "question 1 has date 20220617, not a YYYY-MM-DD"),
     ],
 )  # fmt: skip
 def test_a_bad_question_file_is_refused_with_its_line_before_any_ingest(

@@ -68,3 +68,14 @@ def test_bm25_filters_by_date_and_source() -> None:
     only_ap = idx.search("harbor strike", 5, Filters(sources=("AP",)))
     assert [c.article_id for c, _, _ in only_ap] == ["b"]
     assert idx.search("zebra", 5) == []
+
+
+def test_an_outlet_filter_finds_every_spelling_of_the_outlet() -> None:
+    recs = [hit("a", "harbor strike ends", None, "The Guardian")[:2],
+            hit("b", "harbor strike goes on", None, "the guardian")[:2],
+            hit("c", "harbor strike talks", None, "CNN")[:2]]
+    idx = LexicalIndex.build(recs)  # type: ignore[arg-type]
+    assert idx.outlet("THE  GUARDIAN") == ["The Guardian", "the guardian"]
+    assert idx.outlet("cnn") == ["CNN"] and idx.outlet("AP") == ["AP"]
+    both = Filters(sources=tuple(idx.outlet("the guardian")))
+    assert sorted(c.article_id for c, _, _ in idx.search("harbor strike", 5, both)) == ["a", "b"]

@@ -93,6 +93,13 @@ def test_someone_sharing_a_name_is_no_mention_of_the_asked_person() -> None:
     assert on_topic(analyse("What did Ann Lee say?"), [c]) == (
         [], "The sources don't quote Ann Lee."
     )
+    from assistant.answer.extractive import mentions_party
+
+    # a surname that is also a common word is a name only when capitalised
+    price = analyse("What did Ned Price say?")
+    assert not mentions_party(price, "The price of oil rose on Monday.")
+    assert mentions_party(price, "The price of oil rose, Price told reporters.")
+    assert not mentions_party(analyse("What did Theresa May say?"), "Talks may resume soon.")
     # a one-word name the stemmer changes ("Kirby" -> "kirbi") is still a name
     assert on_topic(analyse("What did Kirby say?"), [c]) == ([], "The sources don't quote Kirby.")
     # the person mentioned but not found speaking: the candidates stay (attribution may miss)

@@ -83,6 +83,15 @@ def test_follow_up_is_resolved(seeded) -> None:  # type: ignore[no-untyped-def]
          "What did the EU say (about: What does Russia require before talks)?"),
         (["What does Russia require before talks?"], "What did Klimov say about the war?",
          "What did Klimov say about the war?"),  # not a follow-up: kept as asked
+        # a question naming its own person keeps its pronouns
+        (["What did Zelensky say about EU candidate status?"],
+         "What did Angela Merkel say about her legacy?",
+         "What did Angela Merkel say about her legacy?"),
+        (["What did Zelensky say about EU candidate status?"],
+         "How did the EU respond to his proposal?", "How did the EU respond to his proposal?"),
+        # "her" before a noun is possessive
+        (["Why did Brittney Griner plead guilty?"], "What did her lawyer say about the sentence?",
+         "What did Brittney Griner’s lawyer say about the sentence?"),
     ],
 )  # fmt: skip
 def test_follow_ups_name_who_they_mean(history: list[str], question: str, standalone: str) -> None:

@@ -339,7 +339,9 @@ def _names(name: list[str], speaker: str) -> bool:
     """Whether ``speaker`` names ``name``: all its words, or its last word alone at the end of
     the speaker's name (followed by nothing, punctuation or a lower-case word)."""
     tokens = _SPEAKER_TOKEN.findall(speaker)
-    bare = [_bare(t) for t in tokens]
+    # only capitalised words are names: "Ned Price" is not in "the price of oil", nor
+    # "Theresa May" in "talks may resume"
+    bare = [_bare(t) if t[:1].isupper() else "" for t in tokens]
     if set(name) <= set(bare):
         return True
     for i, w in enumerate(bare):
