@@ -101,9 +101,17 @@ def clean_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
+_DATELINE = re.compile(r"^(?:[A-Z][\w.,'’ ]{0,40})?\(?[A-Z]{2,}\)?\s*[—–-]*\s*$")
+
+
 def _first_line(text: str) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line[:120]
+    """A title for an article without one: its first line that is not a dateline ("CNN —",
+    "New York (CNN) —"), cut to 120 characters at a word."""
+    lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
+    line = next((ln for ln in lines if not _DATELINE.match(ln)), lines[0] if lines else "")
+    if len(line) <= 120:
+        return line
+    return line[:120].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def parse_date(value: Any) -> date | None:

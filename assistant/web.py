@@ -108,13 +108,15 @@ def build_blocks(assistant: Assistant, uploads: Uploads) -> gr.Blocks:
                 passages_html(answer, turn) or empty_panel_html(),
                 answer_text(answer),
             )
+        # on an error the question goes back into the box (to mend and ask again) and the
+        # panel no longer shows the previous answer's passages
         except AssistantError as e:
             done = [*exchanges, Exchange(q, error=str(e))]
-            yield gr.skip(), chat_messages(done), done, gr.skip(), gr.skip()
+            yield question, chat_messages(done), done, empty_panel_html(), gr.skip()
         except Exception:
             log.exception("answering %r failed", q)
             done = [*exchanges, Exchange(q, error="Something went wrong; see the server log.")]
-            yield gr.skip(), chat_messages(done), done, gr.skip(), gr.skip()
+            yield question, chat_messages(done), done, empty_panel_html(), gr.skip()
 
     def open_citation(exchanges: list[Exchange], evt: gr.EventData) -> str:
         try:

@@ -153,7 +153,7 @@ def test_quote_html_says_on_hover_why_it_was_chosen() -> None:
     got = html.quote_html(replace(_quote(1), why=why), "1-q-0")
     assert got.startswith(
         '<blockquote class="quote" title="Chosen for: matches: kirby, talks; number asked for:'
-        ' 10; also reported by: CNN &quot;&lt;b&gt;&quot;; published in the week asked about">'
+        ' 10; also reported by: CNN &quot;&lt;b&gt;&quot;; recent: published in the week up to the day asked about (or the newest article)">'
     )
     assert html.quote_html(_quote(1), "1-q-0").startswith('<blockquote class="quote" title="">')
 
@@ -182,3 +182,22 @@ def test_briefing_timelines_point_back_to_quotes_listed_above_in_text_and_markdo
     assert md[i + 2] == "- 2022-06-14: the Kremlin, see [1]"
     assert md[i + 3].startswith("- 2022-06-16: ") and md[i + 3].endswith("[2]")
     assert "The port reopened." in md[i + 3] and "see [2]" not in md[i + 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The talks resume on Monday.", "“The talks resume on Monday.”"),
+        ("“I am sure it is possible.” He left.", "“I am sure it is possible.” He left."),
+        ('"I requested a delay," she said.', '"I requested a delay," she said.'),
+        ("“I’ve been here before.”", "“I’ve been here before.”"),
+        ("He said it was “over.”", "“He said it was “over.””"),
+        ("  spaced  ", "“spaced”"),
+    ],
+)
+def test_a_quote_keeps_its_own_quotation_marks_instead_of_doubling_them(
+    text: str, shown: str
+) -> None:
+    from assistant.render.cite import quoted
+
+    assert quoted(text) == shown

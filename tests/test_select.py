@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from assistant.answer.extractive import analyse
+from assistant.answer.extractive import Weights, analyse
 from assistant.answer.features import agreement, answer_items
 from assistant.render.markdown import answer_markdown
 from assistant.render.text import answer_text
@@ -132,6 +132,34 @@ def test_the_asked_partys_words_lead_only_when_the_question_asks_what_it_says() 
     # the best sentence (the figure, in the reporter's words) is kept for a question of fact
     assert select([fact, *party], 3, party_first=False) == [fact, party[0], party[1]]
     assert select([fact, *party], 3, party_first=True) == party
+
+
+def test_a_quote_never_joins_the_speakers_words_to_the_reporters_account_of_them() -> None:
+    from assistant.answer.extractive import candidates, extend_one, score
+    from assistant.speech_cache import SpeakerCache
+    from assistant.text import chunk_article
+    from assistant.types import ArticleRef, Passage
+
+    text = (
+        "Zelensky spoke in Kyiv on Friday. \"I am sure it is possible,\" Zelensky said of "
+        "membership. \"It will take years to get there.\" Before the war started, Zelensky "
+        "had said that "
+        "Ukraine would also like to join NATO."
+    )
+    ref = ArticleRef("a", "Kyiv", "Wire", None, "")
+    [chunk] = chunk_article("a", text, chunk_words=200, overlap=0)
+    cache, q = SpeakerCache(), analyse("What did Zelensky say about membership?")
+    cands = candidates([Passage(chunk, ref, 1.0)], {"a": text}, cache)
+    score(q, cands, lambda ts: np.ones((len(ts), 4), np.float32) / 2, Weights())
+    for c in cands:
+        grown = extend_one(q, c, {"a": text}, cache)
+        quoted = "It will take years" in grown.text or "I am sure" in grown.text
+        assert not (quoted and "Before the war" in grown.text), grown.text
+    # the speaker's own words still join up: the short second quote leans on the first
+    assert any(
+        c.text.startswith('"I am sure it is possible,"') and c.text.endswith("get there.\"")
+        for c in cands
+    )
 
 
 def test_agreement_counts_other_articles_reporting_the_same_item() -> None:

@@ -178,3 +178,16 @@ def test_past_fuzz_findings_read_as_articles_or_failures(path: Path) -> None:
     """Inputs that once made an exception escape the reader (benchmarks/fuzz_parsers.py)."""
     items = list(Reader().read([path]))
     assert items and all(isinstance(i, Article | Failure) for i in items)
+
+
+def test_an_untitled_article_is_named_by_its_first_line_past_a_dateline() -> None:
+    from assistant.formats import make_article
+
+    text = "New York CNN —\n\nBrittney Griner pleaded guilty to drug charges in a Russian court."
+    assert make_article(text).title == (
+        "Brittney Griner pleaded guilty to drug charges in a Russian court."
+    )
+    assert make_article("CNN —\nShort.").title == "Short."
+    assert make_article("The market fell on Monday.\nMore.").title == "The market fell on Monday."
+    long = make_article("word " * 40).title
+    assert long.endswith("word…") and len(long) <= 121

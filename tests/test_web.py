@@ -178,6 +178,46 @@ def test_ask_then_open_the_citation_in_its_article(page: Any) -> None:
     page.locator("#sources-panel mark.passage").first.wait_for()
 
 
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = el;
+  while (bg && (getComputedStyle(bg).backgroundColor === "rgba(0, 0, 0, 0)"
+                || rgb(getComputedStyle(bg).backgroundColor)[3] === 0)) bg = bg.parentElement;
+  const fg = lum(rgb(getComputedStyle(el).color));
+  const back = lum(rgb(bg ? getComputedStyle(bg).backgroundColor : "rgb(255, 255, 255)"));
+  return (Math.max(fg, back) + 0.05) / (Math.min(fg, back) + 0.05);
+}"""
+
+
+def test_secondary_text_and_citation_links_are_readable(page: Any) -> None:
+    """WCAG AA (4.5:1) for the tagline, the library count, a citation link and the passage
+    list's metadata (the theme's subdued grey measured 2.4:1, links 4.3:1)."""
+    answer = ask(page, DESIGN_Q)
+    for el in (
+        page.locator(".brand .tagline"),
+        page.locator(".brand .library-stats"),
+        answer.locator("a.cite").first,
+        page.locator("#sources-panel .passage-meta").first,
+    ):
+        assert el.evaluate(CONTRAST) >= 4.5, el
+
+
+def test_an_error_keeps_the_question_and_clears_the_old_passages(page: Any) -> None:
+    ask(page, DESIGN_Q)
+    assert page.locator("#sources-panel .passage-item").count() >= 1
+    long = "Why " + "really " * 400 + "?"  # over the 2,000-character limit
+    page.locator("#question textarea").fill(long)
+    page.locator("#ask").click()
+    page.locator("#chat .answer.error").first.wait_for()
+    assert "the limit is 2000" in page.locator("#chat .answer.error").first.inner_text()
+    assert page.locator("#question textarea").input_value() == long  # not retyped
+    assert page.locator("#sources-panel .passage-item").count() == 0  # not the old answer's
+
+
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -155,8 +155,10 @@ def candidates(
 
 
 def _same(a: Attribution, b: Attribution) -> bool:
-    """Two sentences belong in one quote: the same speaker, or both narration."""
-    return (a.speaker or None) == (b.speaker or None)
+    """Two sentences belong in one quote: the same speaker, or both narration, and both in
+    the speaker's own words or both reported ("“I am sure it is possible.”" is not joined to
+    "Before the war, Zelensky had said that ...": that is the reporter's account of him)."""
+    return (a.speaker or None) == (b.speaker or None) and a.direct == b.direct
 
 
 def score(

@@ -26,6 +26,17 @@ def cite(ref: ArticleRef, placeholders: bool = False) -> str:
     return f"{title} — {tail}" if tail else title
 
 
+_OPENS = tuple("“\"‘'«„")
+
+
+def quoted(text: str) -> str:
+    """A quote's text in quotation marks, without doubling the article's own: a span that
+    opens with a quotation mark (“"I requested ...," she said.”) is shown as the article
+    wrote it, its own marks saying what is speech; any other span gets “ and ”."""
+    body = text.strip()
+    return body if body.startswith(_OPENS) else f"“{body}”"
+
+
 def characters(start: int, end: int) -> str:
     """Where in the article: 'characters 120–245'."""
     return f"characters {start}–{end}"

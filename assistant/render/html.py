@@ -11,7 +11,7 @@ import re
 from functools import cache
 from string import Template
 
-from assistant.render.cite import answer_sources, cite, is_llm
+from assistant.render.cite import answer_sources, cite, is_llm, quoted
 from assistant.resources import data_file
 from assistant.types import Answer, Briefing, Quote
 
@@ -59,7 +59,7 @@ def quote_html(q: Quote, ref: str) -> str:
     day = q.ref.published
     return template(
         "quote.html",
-        text=escape(" ".join(q.text.split())),
+        text=escape(quoted(" ".join(q.text.split()))),
         speaker=f"{escape(q.speaker)}, " if q.speaker else "",
         outlet=escape(q.ref.source or q.ref.title),
         date=f' <span class="quote-date">{escape(day)}</span>' if day else "",
@@ -84,7 +84,7 @@ def why_text(why: dict[str, object]) -> str:
     if listed("outlets_agreeing"):
         parts.append(f"also reported by: {listed('outlets_agreeing')}")
     if why.get("published_this_week"):
-        parts.append("published in the week asked about")
+        parts.append("recent: published in the week up to the day asked about (or the newest article)")
     return "Chosen for: " + "; ".join(parts) if parts else ""
 
 
@@ -191,7 +191,7 @@ def briefing_html(b: Briefing) -> str:
             outlet = escape(q.ref.source or q.ref.title or "the article")
             who = f'<span class="who narration">{outlet} (the article’s words)</span>'
         return (
-            f"<li>{prefix}“{escape(' '.join(q.text.split()))}” — {who} "
+            f"<li>{prefix}{escape(quoted(' '.join(q.text.split())))} — {who} "
             f'<a class="cite" href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
         )
 

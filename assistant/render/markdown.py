@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.render.cite import answer_sources, characters, cite, is_llm, timeline_lines
+from assistant.render.cite import answer_sources, characters, cite, is_llm, quoted, timeline_lines
 from assistant.types import Answer, Briefing, Quote
 
 ABSTAIN = "The sources don't answer this."
@@ -33,7 +33,7 @@ def quotes_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:
     for q in quotes:
         who = f"{escape(q.speaker)}, " if q.speaker else ""
         blocks.append(
-            f"> “{escape(q.text)}”\n>\n> — {who}*{escape(q.ref.source or q.ref.title)}*"
+            f"> {escape(quoted(q.text))}\n>\n> — {who}*{escape(q.ref.source or q.ref.title)}*"
             f" [{q.citation}]"
         )
     return "\n\n".join(blocks)
@@ -143,7 +143,7 @@ NOTHING_NEW = "Nothing new on this topic."
 def _item(q: Quote) -> str:
     """One briefing line: the quote, then who says it or that it is the article's narration."""
     who = escape(q.speaker) if q.speaker else f"*{escape(narrator(q))}*"
-    return f"- “{escape(q.text)}” — {who} [{q.citation}]"
+    return f"- {escape(quoted(q.text))} — {who} [{q.citation}]"
 
 
 def narrator(q: Quote) -> str:

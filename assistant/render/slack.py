@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote as _pct
 
-from assistant.render.cite import answer_sources, cite, is_llm
+from assistant.render.cite import answer_sources, cite, is_llm, quoted
 from assistant.types import Answer, ArticleRef, Passage, Quote
 
 Block = dict[str, Any]
@@ -148,7 +148,7 @@ def attribution(q: Quote, link_template: str | None = None) -> str:
 def quote_blocks(q: Quote, link_template: str | None = None) -> list[Block]:
     """One quote as block-quote sections, the attribution line under the last piece."""
     by = attribution(q, link_template)
-    body = f"“{' '.join(q.text.split())}”"
+    body = quoted(" ".join(q.text.split()))
     prefix = "> "
     pieces = _words(body, SECTION_CHARS - len(prefix))
     texts = [prefix + escape(p.strip()) for p in pieces]

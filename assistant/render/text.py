@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.render.cite import answer_sources, cite, is_llm, timeline_lines
+from assistant.render.cite import answer_sources, cite, is_llm, quoted, timeline_lines
 from assistant.types import Answer, Briefing, Quote
 
 ABSTAIN = "The sources don't answer this."
@@ -20,7 +20,7 @@ def answer_text(answer: Answer) -> str:
     lines = [answer.text.strip(), ""] if is_llm(answer) else []
     for q in answer.quotes:
         who = f"{escape(q.speaker)}, " if q.speaker else ""
-        lines += [f"“{escape(q.text)}”", f"— {who}{escape(q.ref.source)} [{q.citation}]", ""]
+        lines += [escape(quoted(q.text)), f"— {who}{escape(q.ref.source)} [{q.citation}]", ""]
     lines.append("Sources")
     for s in answer_sources(answer):
         url = f" {s.ref.url}" if s.ref.url else ""
@@ -67,4 +67,4 @@ def _item(q: Quote) -> str:
         if q.speaker
         else f"{escape(q.ref.source or 'the article')} (the article's words)"
     )
-    return f"- “{escape(q.text)}” — {who} [{q.citation}]"
+    return f"- {escape(quoted(q.text))} — {who} [{q.citation}]"
