@@ -125,7 +125,12 @@ def passages_html(answer: Answer, turn: int) -> str:
         )
         for i, p in enumerate(answer.passages)
     )
-    return template("passages.html", items=items) if items else ""
+    heading = (
+        "Closest passages (none answers the question)"
+        if answer.abstained
+        else "Passages found for this question"
+    )
+    return template("passages.html", items=items, heading=heading) if items else ""
 
 
 def article_html(

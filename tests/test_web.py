@@ -216,6 +216,12 @@ def test_an_error_keeps_the_question_and_clears_the_old_passages(page: Any) -> N
     assert "the limit is 2000" in page.locator("#chat .answer.error").first.inner_text()
     assert page.locator("#question textarea").input_value() == long  # not retyped
     assert page.locator("#sources-panel .passage-item").count() == 0  # not the old answer's
+    page.locator("#question textarea").fill("What is the recipe for a sourdough starter?")
+    page.locator("#ask").click()
+    page.locator("#sources-panel .passages-used h4").wait_for()
+    assert page.locator("#sources-panel .passages-used h4").inner_text() == (
+        "Closest passages (none answers the question)"
+    )
 
 
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:

@@ -90,3 +90,18 @@ def test_a_citation_click_scrolls_the_highlight_into_view(page: Any, viewport: A
     if viewport is PHONE:  # the panel is below the chat: the page itself moved down to it
         assert page.evaluate("window.scrollY") > 300
         shoot(page, "phone-citation.png")
+
+
+def test_a_new_answers_passages_start_at_the_top_of_the_panel(page: Any) -> None:  # noqa: F811
+    page.set_viewport_size(WIDE)
+    answer = ask(page, DESIGN_Q)
+    answer.locator("a.cite").nth(1).click()
+    page.locator("#sources-panel mark.cited").wait_for()
+    page.wait_for_timeout(300)
+    settle(page)
+    column = "document.querySelector('#sources-column').scrollTop"
+    assert page.evaluate(column) > 0  # the article was scrolled to its highlight
+    ask(page, "What did the analysts say?", answers=2)
+    page.locator("#sources-panel .passages-used").wait_for()
+    settle(page)
+    assert page.evaluate(column) == 0  # the new list opens at its heading, not mid-way

@@ -19,10 +19,16 @@ document.addEventListener("click", openCitation, true);
 // the chat (wide screens) the sticky column scrolls by itself, a third of the way down; stacked
 // below the chat (phones, ~390 px) the page scrolls to the highlight, which would otherwise
 // load far below the citation that was clicked.
+// A new answer's passage list (no highlight) starts at its top, not where the last article
+// was scrolled to.
 watch("value", () => {
   const mark = element.querySelector("mark.cited, mark.passage");
   const column = element.closest("#sources-column");
-  if (!mark || !column) return;
+  if (!column) return;
+  if (!mark) {
+    column.scrollTo({ top: 0 });
+    return;
+  }
   const box = column.getBoundingClientRect();
   const beside = box.top >= 0 && box.bottom <= window.innerHeight + 1 &&
     column.scrollHeight > column.clientHeight;
