@@ -224,6 +224,19 @@ def test_an_error_keeps_the_question_and_clears_the_old_passages(page: Any) -> N
     )
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_each_date_filter_shows_its_calendar_button_inside_its_box(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.locator("#filters").get_by_text("Filters").click()
+    for field in ("#since", "#until", "#as-of"):
+        button = page.locator(f"{field} button.calendar")
+        button.wait_for()
+        inner, outer = button.bounding_box(), page.locator(field).bounding_box()
+        assert inner and outer and inner["width"] > 0
+        assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5, field
+    page.locator("#filters").get_by_text("Filters").click()  # closed again for the next test
+
+
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:
     from playwright.sync_api import expect
 
