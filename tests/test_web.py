@@ -237,6 +237,27 @@ def test_each_date_filter_shows_its_calendar_button_inside_its_box(page: Any, wi
     page.locator("#filters").get_by_text("Filters").click()  # closed again for the next test
 
 
+def test_a_date_filter_the_picker_cannot_read_holds_the_question_back(page: Any) -> None:
+    page.locator("#filters").get_by_text("Filters").click()
+    until = page.locator("#until input.time")
+    until.fill("last week")
+    until.press("Enter")
+    page.locator("#until input.time.invalid").wait_for()
+    page.locator("#question textarea").fill(DESIGN_Q)
+    page.locator("#ask").click()
+    note = page.locator("#date-error")
+    note.wait_for()
+    assert note.inner_text() == (
+        "Published until: “last week” is not a date. Use YYYY-MM-DD (Filters), or clear it."
+    )
+    page.wait_for_timeout(500)
+    assert page.locator("#chat .question").count() == 0  # nothing was asked without the filter
+    until.fill("")
+    until.press("Enter")
+    ask(page, DESIGN_Q)  # cleared: the question goes through and the message goes away
+    assert page.locator("#date-error").count() == 0
+
+
 def test_upload_an_article_then_ask_about_it(page: Any) -> None:
     from playwright.sync_api import expect
 

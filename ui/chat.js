@@ -40,4 +40,39 @@
     childList: true,
     subtree: true,
   });
+
+  // A date filter the picker cannot read ("last week") is sent as no filter at all; asking
+  // then would answer without it, silently. So a question is held back, with a message, while
+  // a date box holds text that is not a date.
+  const DATES = [["since", "Published since"], ["until", "Published until"], ["as-of", "As of"]];
+  const unreadable = () => DATES.filter(([id]) => {
+    const input = document.querySelector(`#${id} input.time`);
+    return input && input.value.trim() && input.classList.contains("invalid");
+  });
+  const hold = (event) => {
+    const bad = unreadable();
+    let note = document.querySelector("#date-error");
+    if (!bad.length) {
+      if (note) note.remove();
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "date-error";
+      note.setAttribute("role", "alert");
+      document.querySelector("#question").insertAdjacentElement("afterend", note);
+    }
+    note.textContent = bad.map(([id, label]) =>
+      `${label}: “${document.querySelector(`#${id} input.time`).value.trim()}” is not a date`
+    ).join("; ") + ". Use YYYY-MM-DD (Filters), or clear it.";
+  };
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("#ask")) hold(event);
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && event.target instanceof Element &&
+        event.target.closest("#question")) hold(event);
+  }, true);
 }
