@@ -296,17 +296,13 @@ class ChromaStore:
         Derived data: a record is replaced with its article; readers check each span's text
         hash (and the analysis its article's), so a record left from older text is never
         used."""
-        rows = [r for r in rows if len(r[1]) or r[3]]
-        for i in range(0, len(rows), PAGE):
-            part = rows[i : i + PAGE]
-            self._sentence_col.upsert(  # in metadata: Chroma full-text indexes documents
-                ids=[aid for aid, *_ in part],
-                metadatas=[
-                    {"packed": pack_spans(keys, vecs), "speech": speech}
-                    for _, keys, vecs, speech in part
-                ],
-                embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
-            )
+        self.put_kept_records(
+            {
+                aid: {"packed": pack_spans(keys, vecs), "speech": speech}
+                for aid, keys, vecs, speech in rows
+                if len(keys) or speech
+            }
+        )
 
     def kept_sentences(
         self, article_ids: Sequence[str]
@@ -315,14 +311,11 @@ class ChromaStore:
         the sentence vectors by (article id, start, end) as (text hash, vector)."""
         speech: dict[str, str] = {}
         vectors: dict[tuple[str, int, int], SpanHit] = {}
-        ids = list(dict.fromkeys(article_ids))
-        for i in range(0, len(ids), PAGE):
-            got = self._sentence_col.get(ids=ids[i : i + PAGE], include=["metadatas"])
-            for aid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                if meta.get("speech"):
-                    speech[aid] = str(meta["speech"])
-                for (start, end, h), vec in unpack_spans(str(meta["packed"])):
-                    vectors[(aid, start, end)] = (h, vec)
+        for aid, rec in self.kept_records(article_ids).items():
+            if rec["speech"]:
+                speech[aid] = rec["speech"]
+            for (start, end, h), vec in unpack_spans(rec["packed"]) if rec["packed"] else ():
+                vectors[(aid, start, end)] = (h, vec)
         return speech, vectors
 
     def span_vectors(self, article_ids: Sequence[str]) -> dict[tuple[str, int, int], SpanHit]:
@@ -362,7 +355,7 @@ class ChromaStore:
         items = list(rows.items())
         for i in range(0, len(items), PAGE):
             part = items[i : i + PAGE]
-            self._sentence_col.upsert(
+            self._sentence_col.upsert(  # in metadata: Chroma full-text indexes documents
                 ids=[aid for aid, _ in part],
                 metadatas=[{"packed": r["packed"], "speech": r["speech"]} for _, r in part],
                 embeddings=np.arange(i, i + len(part), dtype=np.float32)[:, None],
