@@ -404,10 +404,10 @@ class Assistant:
         request = AnswerRequest(question, tuple(passages), standalone, filters, tuple(history))
         if not passages and not filters.empty:
             note = f"No articles match the filters: {describe_filters(filters)}."
-            unknown = [o for o in filters.sources if o.casefold() not in self.lexical().outlets]
+            stored = self.lexical().outlets  # one look at the store's generation, not three
+            unknown = [o for o in filters.sources if o.casefold() not in stored]
             if unknown:
-                known = [o for spellings in self.lexical().outlets.values() for o in spellings]
-                note += " " + outlets_hint(unknown, known)
+                note += " " + outlets_hint(unknown, [o for sp in stored.values() for o in sp])
             yield AnswerEvent(Answer(question, (), (), True, 0.0, standalone, filters, notice=note))
             return
         if self._use_llm(mode):
