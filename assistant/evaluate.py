@@ -130,7 +130,15 @@ def score_rtqa(q: dict[str, Any], ans: Answer, latency_ms: float) -> QuestionRes
     )
 
 
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+def _is_day(value: object) -> bool:
+    """Whether ``value`` is a real day written ``YYYY-MM-DD`` (not 2022-02-30, not a number)."""
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def load_jsonl(path: Path, require: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -211,16 +219,10 @@ def run_eval(
     for i, q in enumerate(rows, 1):
         for key in ("date", "as_of"):
             value = q.get(key)
-            if value and not (isinstance(value, str) and re.fullmatch(_DAY, value)):
+            if value and not _is_day(value):
                 raise AssistantError(
                     f"{questions}: question {i} has {key} {value!r}, not a YYYY-MM-DD date"
                 )
-            try:
-                _ = value and date.fromisoformat(value)
-            except ValueError:
-                raise AssistantError(
-                    f"{questions}: question {i} has {key} {value!r}, not a YYYY-MM-DD date"
-                ) from None
     if corpus is not None:
         assistant.ingest([str(corpus)], progress=ingest_progress)
     if rows:
