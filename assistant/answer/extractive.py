@@ -22,7 +22,7 @@ from assistant.answer.features import agreement, answer_items
 from assistant.answer.question import CAPS as _CAPS
 from assistant.answer.question import NOT_PARTY as _NOT_PARTY
 from assistant.answer.question import STOP_CAPS as _STOP_CAPS
-from assistant.answer.question import Question, analyse, question_subject
+from assistant.answer.question import Question, analyse, question_subject, unpossessed
 
 __all__ = ["Candidate", "Question", "Weights", "analyse", "question_subject"]
 from assistant.answer.vectors import SpanVectors
@@ -321,16 +321,11 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
 _SPEAKER_TOKEN = re.compile(r"[\w’'\-]+|[^\w\s]")
 
 
-def _bare(word: str) -> str:
-    """A word without its possessive ("Kirby’s" -> "kirby"; "Davis" stays "davis")."""
-    return re.sub(r"[’']s?$", "", word.lower())
-
-
 def _name_runs(text: str) -> list[list[str]]:
     """The capitalised names in ``text``, each as its words ("John Kirby" -> [john, kirby])."""
     runs = []
     for m in _NAME_RUN.finditer(text):
-        words = [_bare(w) for w in m.group().split()]
+        words = [unpossessed(w) for w in m.group().split()]
         words = [w for w in words if w and w not in _STOP_CAPS]
         if words:
             runs.append(words)
@@ -343,7 +338,7 @@ def _names(name: list[str], speaker: str) -> bool:
     tokens = _SPEAKER_TOKEN.findall(speaker)
     # only capitalised words are names: "Ned Price" is not in "the price of oil", nor
     # "Theresa May" in "talks may resume"
-    bare = [_bare(t) if t[:1].isupper() else "" for t in tokens]
+    bare = [unpossessed(t) if t[:1].isupper() else "" for t in tokens]
     if set(name) <= set(bare):
         return True
     for i, w in enumerate(bare):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answer.question import PERSON_NOUNS
+from assistant.answer.question import PERSON_NOUNS, unpossessed
 from assistant.lexical import tokenize
 
 _WORD = re.compile(r"[\w’'\-.,%$]+")
@@ -90,11 +90,11 @@ def answer_items(
     words = _WORD.findall(text)
     bares = [w.strip(".,’'") for w in words]
     hits: list[int] = [i for i, b in enumerate(bares) if _stem(b.lower()) in q_tokens]
-    said = question_words | {_own(w) for w in question_words}
+    said = question_words | {unpossessed(w) for w in question_words}
     found: list[str] = []
     best = 0.0
     for i, bare in enumerate(bares):
-        if not bare or _own(bare.lower()) in said:
+        if not bare or unpossessed(bare) in said:
             continue  # the question's own word, also as a possessive ("Cheney's")
         # a sentence's first word is a name only when a capitalised word follows ("Rafael
         # Nadal won", not "Police said")
@@ -108,11 +108,6 @@ def answer_items(
             d = min(abs(i - h) for h in hits)
             best = max(best, max(0.0, 1.0 - (d - 1) / NEAR))
     return Items(tuple(dict.fromkeys(found)), best)
-
-
-def _own(word: str) -> str:
-    """A word without its possessive ending ("cheney's" -> "cheney")."""
-    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def agreement(

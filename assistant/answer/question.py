@@ -55,6 +55,12 @@ def analyse(question: str) -> Question:
     )
 
 
+def unpossessed(word: str) -> str:
+    """A word lower-cased and without its possessive ("Kirby’s" -> "kirby", "Jones'" ->
+    "jones"; "Davis" stays "davis")."""
+    return re.sub(r"[’']s?$", "", word.lower())
+
+
 def last_sentence(question: str) -> str:
     """The sentence that asks: news quizzes put context first ("Afghanistan was rocked by an
     earthquake this week. What was the magnitude?")."""
