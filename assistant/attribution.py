@@ -538,8 +538,14 @@ def descriptors(text: str, spans: list[Span], who: list[str | None]) -> dict[str
 def short_name(speaker: str) -> str:
     """'White House ... Coordinator John Kirby' -> 'John Kirby' for display of later mentions."""
     words = speaker.split()
-    caps = [w for w in words if w[:1].isupper()]
-    return " ".join(caps[-2:]) if len(caps) >= 2 else speaker
+    # the name at the end, with its particles ("... President Ursula von der Leyen")
+    i = len(words)
+    while i > 0 and (words[i - 1][:1].isupper() or words[i - 1] in lex.NAME_PARTICLES):
+        i -= 1
+    caps = [k for k in range(i, len(words)) if words[k][:1].isupper()]
+    if len(caps) < 2:
+        return speaker  # "the Kremlin", "Britain's prime minister": as the article puts it
+    return " ".join(words[caps[-2] :])
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,9 @@ DEFINITE_ROLE = re.compile(
 )
 
 
+# lowercase words inside a name ("Ursula von der Leyen")
+NAME_PARTICLES = frozenset("von van der den de del della da di du la le al el bin ibn ter".split())
+
 MODIFIERS = frozenset(
     """former current then-former then longtime long-time veteran top senior chief deputy
     assistant associate acting executive national state local federal presidential
@@ -164,7 +167,9 @@ MODIFIERS = frozenset(
     unnamed anonymous unidentified few many several some other longtime-serving
     high-ranking high-level administration government military intelligence security
     health police city county party gop tea u.s. us american russian chinese british
-    european israeli iranian ukrainian french german mexican saudi syrian""".split()
+    european israeli iranian ukrainian french german mexican saudi syrian prime policy
+    finance trade justice energy interior environment education transport transportation
+    agriculture labor labour commerce emergency climate""".split()
 )
 
 NOT_SPEAKERS = frozenset(

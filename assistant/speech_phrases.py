@@ -76,9 +76,15 @@ def np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
             or low in lex.MODIFIERS
         ):
             k -= 1
-        elif low in _NAME_PARTICLES and prev == low:  # "Ursula von der Leyen"
+        elif (
+            _possessive(prev, lower=True)
+            and k - 2 >= 0
+            and toks[k - 2][0].lower() in ("the", "a", "an", "its", "their", "his", "her", "our")
+        ):
+            k -= 1  # "the bloc's executive", "the company's chief executive"
+        elif low in lex.NAME_PARTICLES and prev == low:  # "Ursula von der Leyen"
             p = k - 1
-            while p - 1 >= 0 and toks[p - 1][0] in _NAME_PARTICLES:
+            while p - 1 >= 0 and toks[p - 1][0] in lex.NAME_PARTICLES:
                 p -= 1
             if p - 1 >= 0 and _is_name_token(toks[p - 1][0]):
                 k = p
@@ -125,9 +131,9 @@ def np_before(text: str, lo: int, hi: int) -> tuple[int, int] | None:
     return (toks[k][1], end)
 
 
-def _possessive(w: str) -> bool:
-    """``Clinton's`` or ``Sanders’``."""
-    return w.endswith(("’s", "'s", "s’", "s'")) and len(w) > 2 and w[0].isupper()
+def _possessive(w: str, lower: bool = False) -> bool:
+    """``Clinton's`` or ``Sanders’`` (with ``lower``, also ``bloc's``)."""
+    return w.endswith(("’s", "'s", "s’", "s'")) and len(w) > 2 and (lower or w[0].isupper())
 
 
 def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int] | None:
@@ -183,9 +189,6 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
     return _np_before_tokens(toks, j)
 
 
-_NAME_PARTICLES = frozenset("von van der den de del della da di du la le al el bin ibn ter".split())
-
-
 def _named_apposition(
     toks: list[tuple[str, int, int]], j: int, comma: int
 ) -> tuple[int, int] | None:
@@ -202,7 +205,7 @@ def _named_apposition(
                 and w.lower() not in lex.ROLE_WORDS
                 and w.lower() not in lex.MODIFIERS
             )
-            or w.lower() in _NAME_PARTICLES
+            or w.lower() in lex.NAME_PARTICLES
             or w == "and"
         ):
             return None

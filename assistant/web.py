@@ -24,7 +24,7 @@ from assistant.ingest import IngestReport
 from assistant.resources import data_file
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.types import AnswerEvent, TokenEvent
+from assistant.types import AnswerEvent, Briefing, TokenEvent
 from assistant.uploads import ALLOWED_SUFFIXES, Uploads
 from assistant.webview import (
     EXAMPLES,
@@ -42,6 +42,7 @@ from assistant.webview import (
     passages_html,
     question_html,
     report_html,
+    resolve_brief_ref,
     resolve_ref,
     streaming_html,
     template,
@@ -287,6 +288,8 @@ def _briefing_tab(assistant: Assistant) -> None:
     from assistant.render.html import briefing_html, briefing_page
     from assistant.render.markdown import briefing_json
 
+    empty = empty_panel_html(briefing=True)
+
     def make(topic: str, since: Any, until: Any, since_last: str, save: str) -> tuple[Any, ...]:
         try:
             b = assistant.brief(
@@ -297,7 +300,8 @@ def _briefing_tab(assistant: Assistant) -> None:
                 save=(save or "").strip() or None,
             )
         except AssistantError as e:
-            return error_html(str(e)), gr.update(visible=False), gr.update(visible=False)
+            hidden = gr.update(visible=False)
+            return error_html(str(e)), hidden, hidden, None, empty
         folder = Path(tempfile.mkdtemp(prefix="briefing-"))
         page, data = folder / "briefing.html", folder / "briefing.json"
         page.write_text(briefing_page(b), encoding="utf-8")
@@ -306,7 +310,16 @@ def _briefing_tab(assistant: Assistant) -> None:
             briefing_html(b),
             gr.update(value=str(page), visible=True),
             gr.update(value=str(data), visible=True),
+            b,
+            empty,
         )
+
+    def open_citation(b: Briefing | None, evt: gr.EventData) -> str:
+        try:
+            return resolve_brief_ref(assistant, b, str(getattr(evt, "ref", "")))
+        except Exception:
+            log.exception("showing a briefing citation failed")
+            return error_html("Could not open that article; see the server log.")
 
     with gr.Tab("Briefing", elem_id="briefing-tab"):
         with gr.Row():
@@ -322,13 +335,20 @@ def _briefing_tab(assistant: Assistant) -> None:
             until = gr.DateTime(label="Published until", include_time=False, type="string")
             since_last = gr.Textbox(label="Only what is new since the saved briefing")
             save = gr.Textbox(label="Save this briefing as")
-        out = gr.HTML("", elem_id="brief-out", js_on_load=None)
-        with gr.Row():
-            page = gr.DownloadButton("Download HTML", visible=False, elem_id="brief-html")
-            data = gr.DownloadButton("Download JSON", visible=False, elem_id="brief-json")
+        shown = gr.State(None)  # the briefing on screen, for its citations
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                out = gr.HTML("", elem_id="brief-out", js_on_load=None)
+                with gr.Row():
+                    page = gr.DownloadButton("Download HTML", visible=False, elem_id="brief-html")
+                    data = gr.DownloadButton("Download JSON", visible=False, elem_id="brief-json")
+            with gr.Column(scale=2, elem_id="brief-column"):
+                panel = gr.HTML(empty, elem_id="brief-panel", js_on_load=ui_file("panel.js"))
         inputs = [topic, since, until, since_last, save]
-        go.click(make, inputs, [out, page, data], api_visibility="private")
-        topic.submit(make, inputs, [out, page, data], api_visibility="private")
+        outputs = [out, page, data, shown, panel]
+        go.click(make, inputs, outputs, api_visibility="private")
+        topic.submit(make, inputs, outputs, api_visibility="private")
+        panel.click(open_citation, [shown], panel, api_visibility="private", show_progress="hidden")
 
 
 def _keep(box: dict[str, Any]) -> Any:

@@ -30,7 +30,7 @@ from assistant.render.html import escape as esc
 from assistant.render.markdown import answer_markdown
 from assistant.render.text import answer_text
 from assistant.service import Assistant
-from assistant.types import Answer, Article, Passage, Turn
+from assistant.types import Answer, Article, Briefing, Passage, Quote, Turn
 
 __all__ = [
     "PENDING_HTML",
@@ -158,9 +158,14 @@ def article_html(
     )
 
 
-def empty_panel_html() -> str:
-    """The sources panel before any answer."""
-    return template("empty_panel.html")
+def empty_panel_html(briefing: bool = False) -> str:
+    """The sources panel before any answer (or, in the Briefing tab, any click)."""
+    lead = (
+        "Every line of a briefing is a quote from an article."
+        if briefing
+        else "Ask a question: the passages the answer draws on are listed here."
+    )
+    return template("empty_panel.html", lead=lead)
 
 
 # --------------------------------------------------------------------------- session state
@@ -212,30 +217,49 @@ def resolve_ref(assistant: Assistant, exchanges: Sequence[Exchange], ref: str) -
         j = int(m.group(2))
         if j >= len(answer.quotes):
             return error_html("No such quote in that answer.")
-        quote = answer.quotes[j]
-        aid, spans = quote.ref.article_id, [(quote.start, quote.end, "cited")]
-        spans += [
-            (q.start, q.end, "also")
-            for q in answer.quotes
-            if q is not quote and q.ref.article_id == aid
-        ]
-        ev = quote.speaker_evidence
-        if ev is not None:  # who said it, next to what was said
-            spans += [(x.start, x.end, "speaker") for x in (ev.mention, ev.antecedent) if x]
-            spans += [(ev.cue.start, ev.cue.end, "cue")] if ev.cue else []
-        who = f" · {quote.speaker}" if quote.speaker else ""
-        kicker = f"[{quote.citation}]{who}"
-    else:
-        i = int(m.group(3))
-        if i >= len(answer.passages):
-            return error_html("No such passage in that answer.")
-        p: Passage = answer.passages[i]
-        aid, spans = p.ref.article_id, [(p.chunk.start, p.chunk.end, "passage")]
-        kicker = f"passage {i + 1} of {len(answer.passages)}"
+        return quote_view(assistant, answer.quotes[j], answer.quotes, plist)
+    i = int(m.group(3))
+    if i >= len(answer.passages):
+        return error_html("No such passage in that answer.")
+    p: Passage = answer.passages[i]
+    article = assistant.article(p.ref.article_id)
+    if article is None:
+        return error_html("That article is no longer in the library.")
+    kicker = f"passage {i + 1} of {len(answer.passages)}"
+    return article_html(article, [(p.chunk.start, p.chunk.end, "passage")], kicker, plist)
+
+
+def quote_view(
+    assistant: Assistant, quote: Quote, others: Sequence[Quote], passages: str = ""
+) -> str:
+    """The sources panel for one quote: its article with the quote highlighted, the other
+    quotes shown from the same article marked lighter, and who said it (the speaker's mention
+    and the reporting verb) marked next to what was said."""
+    aid = quote.ref.article_id
+    spans = [(quote.start, quote.end, "cited")]
+    spans += [
+        (q.start, q.end, "also") for q in others if q is not quote and q.ref.article_id == aid
+    ]
+    ev = quote.speaker_evidence
+    if ev is not None:
+        spans += [(x.start, x.end, "speaker") for x in (ev.mention, ev.antecedent) if x]
+        spans += [(ev.cue.start, ev.cue.end, "cue")] if ev.cue else []
+    who = f" · {quote.speaker}" if quote.speaker else ""
     article = assistant.article(aid)
     if article is None:
         return error_html("That article is no longer in the library.")
-    return article_html(article, spans, kicker, plist)
+    return article_html(article, spans, f"[{quote.citation}]{who}", passages)
+
+
+def resolve_brief_ref(assistant: Assistant, briefing: Briefing | None, ref: str) -> str:
+    """The Briefing tab's panel for its citation ``n``: the quote in its article."""
+    if briefing is None:
+        return error_html("That citation belongs to an earlier briefing; make it again to see it.")
+    quotes = briefing.quotes()
+    quote = next((q for q in quotes if str(q.citation) == (ref or "").strip()), None)
+    if quote is None:
+        return error_html("No such citation in this briefing.")
+    return quote_view(assistant, quote, quotes)
 
 
 def library_stats(assistant: Assistant) -> tuple[str, list[str]]:

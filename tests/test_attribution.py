@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.attribution import attribute, find_quotations, find_speaker, sides_of, speakers
+from assistant.attribution import (
+    attribute,
+    find_quotations,
+    find_speaker,
+    short_name,
+    sides_of,
+    speakers,
+)
 from assistant.eval_attribution import predict, write_predictions
 from assistant.sources import read_text
 from assistant.text import split_sentences
@@ -53,6 +60,17 @@ def attributed(text: str) -> list[tuple[str, str | None]]:
         ('Trump called the plan "a disaster."', "Trump"),
         ('Kasich resisted: "Ohio governors do not have that power."', "Kasich"),
         ("DEA News reported that Kirby emphasized the US position.", "Kirby"),
+        # a role keeps whose it is and its modifiers (was "minister", "chief", "board")
+        ("Britain's prime minister said the deal was done.", "Britain's prime minister"),
+        (
+            "The EU's foreign policy chief said the union stands ready.",
+            "The EU's foreign policy chief",
+        ),
+        ("The bank's board announced that rates would rise.", "The bank's board"),
+        (
+            "The company's chief executive told reporters that sales fell.",
+            "The company's chief executive",
+        ),
         # narration stays unattributed, however close to a cue it looks
         ("Until such signals emerge, negotiations are unlikely to move.", None),
         ("The implication was that Washington would consider dialogue if Russia signals it.", None),
@@ -380,3 +398,20 @@ def test_review_errors_on_the_real_articles(
     text = _rtqa_article(article_id)
     got = [w for s, w in attributed(text) if s.startswith(sentence_start)]
     assert got == [speaker]
+
+
+@pytest.mark.parametrize(
+    ("speaker", "short"),
+    [
+        ("the European Commission's President Ursula von der Leyen", "Ursula von der Leyen"),
+        ("White House National Security Council Coordinator John Kirby", "John Kirby"),
+        ("Mayor Bill de Blasio", "Bill de Blasio"),
+        ("the Kremlin", "the Kremlin"),
+        ("Britain's prime minister", "Britain's prime minister"),
+        ("The EU's foreign policy chief", "The EU's foreign policy chief"),
+    ],
+)
+def test_short_name_keeps_the_whole_name_or_the_phrase(speaker: str, short: str) -> None:
+    """A briefing's heading for a speaker: the name at the end with its particles (was
+    "Ursula Leyen"), or the article's phrase when it ends in a role (was "The EU's")."""
+    assert short_name(speaker) == short

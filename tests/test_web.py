@@ -452,6 +452,18 @@ def test_briefing_tab_shows_positions_and_downloads_the_page(page: Any) -> None:
         russia.inner_text()
     )
     assert "(the article’s words)" in out.locator("ul").first.inner_text()
+    # a citation opens its article beside the briefing, the quote highlighted in it
+    assert "Every line of a briefing is a quote" in page.locator("#brief-panel").inner_text()
+    line = russia.locator("li").first
+    line.locator("a.cite").click()
+    mark = page.locator("#brief-panel mark.cited")
+    mark.wait_for()
+    assert words(mark.inner_text()) in words(line.inner_text())
+    assert len(words(mark.inner_text())) > 40
+    assert "White House says conditions" in page.locator("#brief-panel .source-title").inner_text()
+    kicker = page.locator("#brief-panel .source-kicker").inner_text()
+    assert kicker.startswith(line.locator("a.cite").inner_text())
+    assert page.locator("#sources-panel mark.cited").count() == 0  # the chat's panel is not used
     with page.expect_download() as got:
         page.locator("#brief-html").click()
     html_page = Path(got.value.path()).read_text(encoding="utf-8")

@@ -1,30 +1,43 @@
-// js_on_load of the sources panel (a gr.HTML). `element`, `trigger` and `watch` come from Gradio.
-// Any citation link on the page (href="#cite-...") opens its article here via a Python event.
+// js_on_load of a sources panel (a gr.HTML). `element`, `trigger` and `watch` come from Gradio.
+// Two panels use it: the chat's (#sources-column), which opens any citation link on the page
+// (href="#cite-<turn>-q-<j>"), and the Briefing tab's (#brief-column), which opens the
+// briefing's [n] links (href="#brief-src-<n>"; in a downloaded briefing page they still jump
+// to its source list). A click asks Python for the article, the quote highlighted in it.
+const COLUMNS = "#sources-column, #brief-column";
+const kind = () => {
+  const column = element.closest(COLUMNS);
+  if (!column) return null;
+  return column.id === "brief-column"
+    ? { column, links: '#brief-out a.cite[href^="#brief-src-"]', prefix: "#brief-src-" }
+    : { column, links: 'a[href^="#cite-"]', prefix: "#cite-" };
+};
 const openCitation = (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
+  const mine = kind();
+  const link = mine && event.target instanceof Element ? event.target.closest(mine.links) : null;
   if (!link) return;
   event.preventDefault();
   event.stopPropagation();
-  document.querySelectorAll("a.cite.active").forEach((a) => a.classList.remove("active"));
+  document.querySelectorAll(mine.links).forEach((a) => a.classList.remove("active"));
   link.classList.add("active");
-  trigger("click", { ref: link.getAttribute("href").slice("#cite-".length) });
+  trigger("click", { ref: link.getAttribute("href").slice(mine.prefix.length) });
 };
-if (window.__briefingCitations) {
-  document.removeEventListener("click", window.__briefingCitations, true);
-}
-window.__briefingCitations = openCitation;
+// One listener per panel, replaced when Gradio mounts the panel again.
+const key = `__citations_${element.id || "panel"}`;
+if (window[key]) document.removeEventListener("click", window[key], true);
+window[key] = openCitation;
 document.addEventListener("click", openCitation, true);
 
 // After the panel shows an article, bring the highlighted quote into view. Side by side with
-// the chat (wide screens) the sticky column scrolls by itself, a third of the way down; stacked
-// below the chat (phones, ~390 px) the page scrolls to the highlight, which would otherwise
-// load far below the citation that was clicked.
+// the chat or briefing (wide screens) the sticky column scrolls by itself, a third of the way
+// down; stacked below it (phones, ~390 px) the page scrolls to the highlight, which would
+// otherwise load far below the citation that was clicked.
 // A new answer's passage list (no highlight) starts at its top, not where the last article
 // was scrolled to.
 watch("value", () => {
+  const mine = kind();
+  if (!mine) return;
+  const column = mine.column;
   const mark = element.querySelector("mark.cited, mark.passage");
-  const column = element.closest("#sources-column");
-  if (!column) return;
   if (!mark) {
     column.scrollTo({ top: 0 });
     return;
