@@ -158,8 +158,12 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 r"((?:the |a |an )?[\w’'.\-]+(?:\s+[\w’'.\-]+){0,6}?)(?=\s*[,.;:]|$)",
                 masked[lo + m.end() : hi],
             )
+            said = m2.group(1).split() if m2 else []
             if m2 and (
-                m2.group(1)[0].isupper() or set(m2.group(1).lower().split()) & lex.ROLE_WORDS
+                said[0][0].isupper()
+                or set(m2.group(1).lower().split()) & lex.ROLE_WORDS
+                # "according to the London think tank": a name inside the phrase
+                or (said[0] in ("the", "a", "an") and any(lex.CAP.match(w) for w in said[1:]))
             ):
                 np = (lo + m.end() + m2.start(1), lo + m.end() + m2.end(1))
         if np:
@@ -180,6 +184,8 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         word = v.group(0).lower()
         head = word.split()[0]  # "calling for" is a participle too
         tail = masked[ve : min(hi, ve + 40)]
+        if head == "think" and re.match(r"\s*tanks?\b", tail):
+            continue  # "the London think tank", a noun
         passive = re.search(
             r"\b(?:was|were|been|being|is|are|be)\s{1,3}(?:\w+ly\s{1,3})?$",
             masked[max(lo, vs - 28) : vs],

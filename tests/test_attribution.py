@@ -71,6 +71,11 @@ def attributed(text: str) -> list[tuple[str, str | None]]:
             "The company's chief executive told reporters that sales fell.",
             "The company's chief executive",
         ),
+        # "think" in "think tank" is no reporting verb (was "the London")
+        (
+            "The wait is four years, according to the London think tank, UK in a Changing Europe.",
+            "the London think tank",
+        ),
         # narration stays unattributed, however close to a cue it looks
         ("Until such signals emerge, negotiations are unlikely to move.", None),
         ("The implication was that Washington would consider dialogue if Russia signals it.", None),
