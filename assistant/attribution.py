@@ -159,11 +159,11 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 masked[lo + m.end() : hi],
             )
             said = m2.group(1).split() if m2 else []
+            # "according to the London think tank": a name inside the phrase
+            named = bool(said) and said[0] in ("the", "a", "an")
+            named = named and any(lex.CAP.match(w) for w in said[1:])
             if m2 and (
-                said[0][0].isupper()
-                or set(m2.group(1).lower().split()) & lex.ROLE_WORDS
-                # "according to the London think tank": a name inside the phrase
-                or (said[0] in ("the", "a", "an") and any(lex.CAP.match(w) for w in said[1:]))
+                said[0][0].isupper() or set(m2.group(1).lower().split()) & lex.ROLE_WORDS or named
             ):
                 np = (lo + m.end() + m2.start(1), lo + m.end() + m2.end(1))
         if np:
