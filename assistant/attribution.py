@@ -147,6 +147,9 @@ class _Cue:
     cue: Span
 
 
+_SECOND_PREDICATE = re.compile(r",?\s+(?:and|but)\s+(?:(?:also|then|later|\w+ly)\s+)?$")
+
+
 def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
     """The reporting cue of ``masked[lo:hi]`` (quoted words blanked) and its subject."""
     seg = masked[lo:hi]
@@ -223,6 +226,13 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
         np = np_before(masked, lo, vs)
         if np is None and re.search(r"(?:[,”\"]|'')\s*$", text[max(lo, vs - 3) : vs]):
             np = np_after(text, ve, hi)  # inverted: '..., said Trump' / '"...," said X
+        if np is None:
+            # a second predicate: "Carson admitted ..., but said" / "... and said": the
+            # subject of the sentence's main verb
+            conj = _SECOND_PREDICATE.search(masked, lo, vs)
+            finite = head.endswith(("s", "ed")) or head in ("said", "told", "wrote", "spoke")
+            if conj is not None and finite:  # not "needs to sell herself and tell more jokes"
+                np = main_subject(masked, lo, conj.start())
         if np is None:
             continue
         if not lex.PREDICATE.match(masked[ve:hi]):

@@ -24,7 +24,9 @@ __all__ = ["SpeakerCache", "pack_speech", "unpack_speech"]
 KeptFn = Callable[[Sequence[str]], dict[str, str]]  # article ids -> their packed analyses
 # 2: the attribution rules of attr6 (named asides, document writers, mid-sentence cues, names
 # with particles, quotes continuing their own paragraph) give other speakers: redo kept ones
-FORMAT = 2
+# 3: roles keep whose they are ("Britain's prime minister"), adverb asides, documents and
+# narrators as speakers, second predicates, the name after a title for pronouns
+FORMAT = 3
 
 
 def pack_speech(speech: ArticleSpeech, text: str) -> str:

@@ -113,7 +113,8 @@ ROLE_WORDS = frozenset(
     surrogate surrogates backers backer rival rivals challenger incumbent mayor
     chancellor king queen prince pope premier envoy general generals commander colonel
     sheriff detective witnesses witness victim victims mother father son daughter wife
-    husband family relatives""".split()
+    husband family relatives suit lawsuit lawsuits complaint indictment narrator announcer
+    ad ads employee veteran veterans owner owners blogger bloggers salesman""".split()
 )
 PREPS = frozenset("from of for at with in on to".split())
 LEADING_JUNK = frozenset(

@@ -126,7 +126,7 @@ _NEXT_WORD = re.compile(r"\S+\s+")
 
 _SUBJECT = re.compile(
     r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
-    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?[a-z]{3,}\b"
+    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?(is|[a-z]{3,})\b"
 )
 
 
@@ -143,12 +143,20 @@ def subject_of(
     spoke ..."), for later pronouns: two or more capitalised words, a title and a name, or a
     surname the article has named in full."""
     m = _SUBJECT.match(text, s.start, s.end)
+    if m and m.group(2) in _TITLE_WORDS:
+        # "Former Pennsylvania governor Ed Rendell, one of ..., was": the name after the title
+        m = _SUBJECT.match(text, m.end(2), s.end)
     if not m:
         return None
     name = clean_mention(m.group(1))
     words = name.split()
     first = words[0].lower().rstrip(".")
-    if first in lex.LEADING_JUNK or first in lex.DETS or first in _NOT_NAMES:
+    if (
+        first in lex.LEADING_JUNK
+        or first in lex.DETS
+        or first in _NOT_NAMES
+        or first in lex.BLOCKERS
+    ):
         return None
     titled = first in ("mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen")
     if len(words) < 2 and words[0].lower() not in full:

@@ -178,6 +178,16 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
             "however",
             "too",
             "though",
+            "meanwhile",
+            "instead",
+            "meantime",
+            "likewise",
+            "similarly",
+            "nonetheless",
+            "nevertheless",
+            "separately",
+            "for",  # "Smith, for his part, said"
+            "by",  # "Jones, by contrast, said"
         )
         or aside[0] in lex.MODIFIERS
         or aside[0] in lex.ROLE_WORDS
@@ -288,9 +298,10 @@ def _np_before_tokens(toks: list[tuple[str, int, int]], comma: int) -> tuple[int
 
 _NP_AFTER = re.compile(
     r"\s*((?:(?:the|a|an|his|her|their|its|one|another)\s+)?"
-    r"(?:(?:[A-Z][\w’'.&\-]*|[a-z][\w\-]*)\s+){0,5}?"
+    r"(?:(?:[A-Z][\w’'.&\-]*|[a-z][\w\-]*|\d[\w\-]*)\s+){0,5}?"
     r"(?:(?!(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Lt|Col|St|Prof)\b)[A-Z][\w’'.&\-]*"
-    r"|spokes(?:man|woman|person)|officials?|aides?|advisers?|sources?)"
+    r"|spokes(?:man|woman|person)|officials?|aides?|advisers?|sources?|veterans?|employees?"
+    r"|owners?|bloggers?|residents?|narrator|executives?|analysts?|experts?|\d+-year-old)"
     r"(?:\s+[a-z][a-z\-]+(?=\s*[,.;:!?]))?)"  # "one Trump confidant."
     r"(?=\s*(?:[,.;:!?(—–]|$|\s+(?:in|on|at|during|after|before|who|told|when|of|to)\b"
     r"|\s+[a-z]+(?:ed|ing)\b))"

@@ -76,6 +76,22 @@ def attributed(text: str) -> list[tuple[str, str | None]]:
             "The wait is four years, according to the London think tank, UK in a Changing Europe.",
             "the London think tank",
         ),
+        # an adverb between commas is no apposition (was "Politico", the one told)
+        (
+            "Hunter, meanwhile, told Politico on Wednesday that he is in favor of Trump.",
+            "Hunter",
+        ),
+        ("Smith, for his part, said the bill was dead.", "Smith"),
+        # documents and narrators speak; a second predicate keeps the main subject
+        ('"The plaintiff was the only one reprimanded," the suit says.', "the suit"),
+        ('"We need leaders to stand up," the narrator says.', "the narrator"),
+        (
+            "On ABC, Carson admitted that the course name was wrong, but said his campaign"
+            " had found the article.",
+            "Carson",
+        ),
+        ("Hillary Clinton needs to sell herself and tell more jokes.", None),
+        ("“She didn’t like that,” said a 2008 Clinton veteran.", "a 2008 Clinton veteran"),
         # narration stays unattributed, however close to a cue it looks
         ("Until such signals emerge, negotiations are unlikely to move.", None),
         ("The implication was that Washington would consider dialogue if Russia signals it.", None),
@@ -420,3 +436,32 @@ def test_short_name_keeps_the_whole_name_or_the_phrase(speaker: str, short: str)
     """A briefing's heading for a speaker: the name at the end with its particles (was
     "Ursula Leyen"), or the article's phrase when it ends in a role (was "The EU's")."""
     assert short_name(speaker) == short
+
+
+@pytest.mark.parametrize(
+    ("between", "pronoun", "speaker"),
+    [
+        # the name after a title ("Former Pennsylvania" was taken for the name)
+        (
+            "Former Pennsylvania governor Ed Rendell, one of Clinton's most vocal supporters,"
+            " was even more resolute.",
+            "he",
+            "Ed Rendell",
+        ),
+        # a subject before an aside and a two-letter verb ("is") is named for "she"
+        (
+            "Dottie Deans, the chairwoman of the Vermont Democratic Party, is supporting"
+            " Sanders as a superdelegate.",
+            "she",
+            "Dottie Deans",
+        ),
+    ],
+)
+def test_a_pronoun_takes_the_person_just_named(between: str, pronoun: str, speaker: str) -> None:
+    text = (
+        '"I just cannot get over that," said Jackson, the superdelegate from Maine.\n\n'
+        f'{between}\n\n"Absolutely not, we will stay the course," {pronoun} said.'
+    )
+    spans = split_sentences(text)
+    got = speakers(text, spans)
+    assert got[0] == "Jackson" and got[1] is None and got[-1] == speaker
