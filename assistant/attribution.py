@@ -38,7 +38,14 @@ from dataclasses import dataclass
 
 from assistant import speech_lexicon as lex
 from assistant.sides import SIDES, sides_of
-from assistant.speech_names import NONE, clean_mention, full_names, name_speaker, subject_of
+from assistant.speech_names import (
+    NONE,
+    clean_mention,
+    full_names,
+    name_speaker,
+    personish,
+    subject_of,
+)
 from assistant.speech_phrases import main_subject, np_after, np_before, writer_of
 from assistant.text import split_sentences
 from assistant.types import Attribution, Span
@@ -147,6 +154,16 @@ class _Cue:
     cue: Span
 
 
+def _said(text: str, q: _Quote) -> bool:
+    """Quoted words that are someone's words: three or more, not a title ("Eat The Press",
+    "Stronger Together") or scare quotes ("closed" primaries)."""
+    words = re.findall(r"[A-Za-z][\w’'\-]*", text[q.start : q.end])
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) < 0.6 * len(words)
+
+
+_NEXT_VERB = re.compile(
+    r"(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?([a-z]{3,}(?:ed|s))\b"
+)
 _SECOND_PREDICATE = re.compile(r",?\s+(?:and|but)\s+(?:(?:also|then|later|\w+ly)\s+)?$")
 
 
@@ -430,6 +447,7 @@ def _resolve(
         mostly_quoted = quoted >= 0.5 * (s.end - s.start)
         cue = raw[n]
         att = NONE
+        continued = False  # att only carries on the speaker of an earlier paragraph
         if cue is not None:
             att = Attribution(mention=cue.mention, cue=cue.cue, direct=bool(inside))
         elif inside:
@@ -458,6 +476,7 @@ def _resolve(
                         antecedent=before.antecedent,
                         direct=True,
                     )
+                    continued = True
         elif lex.POSSESSIVE_VIEW.match(text[s.start : s.end]) and prev.speaker:
             att = Attribution(
                 speaker=prev.speaker,
@@ -466,6 +485,19 @@ def _resolve(
                 antecedent=prev.antecedent,
             )
         here = subject_of(text, s, full)
+        if (
+            (att.mention is None or continued)
+            and here is not None
+            and any(_said(text, q) for q in inside)
+            and here[1].end <= min(q.start for q in inside)
+        ):
+            # a person's words quoted in a sentence about what the person does ("Sanders
+            # credited her victory to "a closed primary, something I am not ..."): the subject's
+            verb = _NEXT_VERB.match(text, here[1].end, s.end)
+            if verb is not None and personish(here[0]):
+                att = Attribution(
+                    mention=here[1], cue=Span(verb.start(1), verb.end(1)), direct=True
+                )
         if att.mention is not None and att.speaker is None:
             if here is not None and here[2] < att.mention.start and here[1] != att.mention:
                 subject = here  # "Senator Rubio ... in which he declares": the same sentence

@@ -25,7 +25,8 @@ KeptFn = Callable[[Sequence[str]], dict[str, str]]  # article ids -> their packe
 # 2: the attribution rules of attr6 (named asides, document writers, mid-sentence cues, names
 # with particles, quotes continuing their own paragraph) give other speakers: redo kept ones
 # 3: roles keep whose they are ("Britain's prime minister"), adverb asides, documents and
-# narrators as speakers, second predicates, the name after a title for pronouns
+# narrators as speakers, second predicates, the name after a title for pronouns, the
+# subject of a sentence that quotes a person's words
 FORMAT = 3
 
 

@@ -37,12 +37,12 @@ def name_speaker(
             agree = [
                 h
                 for h in reversed(history[-12:])
-                if _personish(h[0]) and _gender(h[0], full) in (None, low)
+                if personish(h[0]) and _gender(h[0], full) in (None, low)
             ]
             if (
                 ref is not None
                 and ref[0]
-                and (_gender(ref[0], full) not in (None, low) or not _personish(ref[0]))
+                and (_gender(ref[0], full) not in (None, low) or not personish(ref[0]))
             ):
                 ref = (agree[0][0], agree[0][1]) if agree else None
         if ref is not None and ref[0] and ref[1] is not None:
@@ -78,7 +78,7 @@ _ORGISH = frozenset(
 )
 
 
-def _personish(name: str) -> bool:
+def personish(name: str) -> bool:
     """A name that can be a person's ("French Prime Minister Manuel Valls", not "the
     Associated Press" or "Bloomberg poll")."""
     words = name.replace("’s", "").replace("'s", "").split()

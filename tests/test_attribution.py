@@ -465,3 +465,23 @@ def test_a_pronoun_takes_the_person_just_named(between: str, pronoun: str, speak
     spans = split_sentences(text)
     got = speakers(text, spans)
     assert got[0] == "Jackson" and got[1] is None and got[-1] == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        # a person's words quoted in a sentence about what the person does
+        (
+            'Bernie Sanders credited her victory to "a closed primary, something I am not all'
+            ' that enthusiastic about."',
+            "Bernie Sanders",
+        ),
+        # a title or scare quotes are nobody's words
+        ("Norbert Leo Butz stars in “Girls, Girls, Girls” at 54 Below from Aug. 5.", None),
+        ("Hillary Clinton defeated Bernie Sanders in so-called “closed” primaries.", None),
+    ],
+)
+def test_a_quote_in_a_sentence_about_a_person_is_the_persons(
+    sentence: str, speaker: str | None
+) -> None:
+    assert speakers(sentence, split_sentences(sentence)) == [speaker]
