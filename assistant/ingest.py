@@ -24,6 +24,7 @@ from assistant.sources import (
     JSON_EXT,
     JSON_LINES_EXT,
     Failure,
+    Item,
     Reader,
     is_url,
     suffix,
@@ -129,11 +130,14 @@ class Ingestor:
         prune: bool = False,
         progress: ProgressFn | None = None,
         force: bool = False,
+        items: Iterable[Item] | None = None,
     ) -> IngestReport:
-        """Ingest every article under ``targets``; return what happened."""
+        """Ingest every article under ``targets`` (or ``items``, already read from them);
+        return what happened."""
         t0 = time.perf_counter()
         # the total only feeds a progress bar: without one, files are not read twice
-        report = IngestReport(total=estimate_total(targets, self.reader) if progress else None)
+        total = estimate_total(targets, self.reader) if progress and items is None else None
+        report = IngestReport(total=total)
         seen_ids: set[str] = set()
         read_files: set[str] = set()
         to_encode: queue.Queue[object] = queue.Queue(maxsize=self.workers + 1)
@@ -227,7 +231,11 @@ class Ingestor:
                         report.skipped += 1
                     continue
                 replaces = None
-                if a.id not in stored and a.origin:
+                # a file or page whose text changed replaces the article it held; an entry of
+                # a feed or a JSON file does not: its position ("#3", ":12") is no identity
+                # (an entry put first would replace the one that was first, then lost); an
+                # edited entry without a URL stays beside its old version until --prune
+                if a.id not in stored and a.origin and _origin_file(a.origin) == a.origin:
                     if by_origin is None:
                         by_origin = {s.origin: s.ref.article_id for s in self.store.list_articles()}
                     old = by_origin.get(a.origin)
@@ -242,7 +250,7 @@ class Ingestor:
                 progress(report)
 
         try:
-            for item in self.reader.read(targets):
+            for item in self.reader.read(targets) if items is None else items:
                 if errors:
                     break
                 report.seen += 1

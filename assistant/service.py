@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -33,7 +33,7 @@ from assistant.ingest import Ingestor, IngestReport, ProgressFn
 from assistant.lexical import LexicalIndex, cached_index
 from assistant.retrieve import FusionConfig, apply_filters, collapse_duplicates, fuse
 from assistant.settings import Settings
-from assistant.sources import Reader
+from assistant.sources import Item, Reader
 from assistant.speech_cache import SpeakerCache, pack_speech
 from assistant.store import ChromaStore, Store, StoredArticle
 from assistant.text import clean_question
@@ -121,8 +121,10 @@ class Assistant:
         prune: bool = False,
         progress: ProgressFn | None = None,
         force: bool = False,
+        items: Iterable[Item] | None = None,
     ) -> IngestReport:
-        """Add or update the articles under ``targets`` (files, folders, feeds, URLs)."""
+        """Add or update the articles under ``targets`` (files, folders, feeds, URLs), or
+        ``items`` already read from them."""
         s = self.settings
         ing = Ingestor(
             self.store,
@@ -133,7 +135,7 @@ class Assistant:
             workers=s.ingest_workers,
             spans=self.kept_analysis if s.sentence_vectors == "ingest" else None,
         )
-        report = ing.run(list(targets), prune=prune, progress=progress, force=force)
+        report = ing.run(list(targets), prune=prune, progress=progress, force=force, items=items)
         if report.added or report.updated or report.pruned:
             self._texts.clear()  # the lexical index notices the store's new generation itself
         return report

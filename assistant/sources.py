@@ -16,6 +16,7 @@ import httpx
 
 from assistant.errors import IngestCancelled, IngestError
 from assistant.formats import (
+    Feed,
     FeedEntry,
     article_id,
     clean_text,
@@ -332,7 +333,10 @@ class Reader:
     def read_feed(self, data: bytes, origin: str) -> Iterator[Item]:
         """Each entry of an RSS/Atom feed; entries with only a summary get their page fetched.
         The feed is parsed within the parse budget, like an HTML page."""
-        feed = self.parser.feed(data, origin)
+        return self.feed_items(self.parser.feed(data, origin), origin)
+
+    def feed_items(self, feed: Feed, origin: str) -> Iterator[Item]:
+        """The articles of a parsed feed (``assistant watch`` has parsed it already)."""
         if not feed.entries:
             yield Failure(origin, f"{origin}: not a readable RSS/Atom feed ({feed.problem})")
             return

@@ -11,11 +11,9 @@ asks. State (validators, seen entries, failures) lives in ``<data dir>/watch.jso
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -124,10 +122,9 @@ class Watcher:
         new = [i for i in ids if i not in st.seen]
         if not new:
             return self._ok(url, st, PollResult(url, "unchanged", 0, "no new entries"))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "feed.xml"
-            path.write_bytes(resp.content)
-            report = self.assistant.ingest([str(path)])
+        # the feed parsed above is ingested as it is (not parsed again), each article's
+        # origin the feed's URL
+        report = self.assistant.ingest([url], items=self.assistant.reader.feed_items(feed, url))
         st.seen += new
         msg = f"{len(new)} new entr{'y' if len(new) == 1 else 'ies'}; {report.added} added"
         return self._ok(url, st, PollResult(url, "new", len(new), msg))

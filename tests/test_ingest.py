@@ -78,6 +78,36 @@ def test_incremental_update_and_prune(fresh, tmp_path: Path) -> None:  # type: i
     assert all(not i.startswith(stored["Story 1"].ref.article_id) for i in chunk_ids(fresh))
 
 
+def test_an_entry_put_first_in_a_json_lines_file_loses_no_article(  # type: ignore[no-untyped-def]
+    fresh, tmp_path: Path
+) -> None:
+    """A line's position is no identity: the entry now on line 1 used to replace the article
+    first stored from line 1 (which then vanished, though still in the file)."""
+    import json
+
+    def line(n: int, url: bool = True) -> str:
+        body = f"Story number {n} is about the harbour and the ferry to island {n}. " * 6
+        art = {"title": f"Story {n}", "text": body, "source": "Wire"}
+        return json.dumps(art | ({"url": f"https://example.com/{n}"} if url else {}))
+
+    path = tmp_path / "wire.jsonl"
+    path.write_text(line(1) + "\n" + line(2) + "\n")
+    assert fresh.ingest([str(path)]).added == 2
+    path.write_text(line(3) + "\n" + line(1) + "\n" + line(2) + "\n")
+    r = fresh.ingest([str(path)])
+    assert (r.added, r.updated, r.skipped) == (1, 0, 2)
+    titles = sorted(s.ref.title for s in fresh.store.list_articles())
+    assert titles == ["Story 1", "Story 2", "Story 3"]
+    # an entry without a URL whose text is edited is a new article; --prune drops the old one
+    path.write_text(line(4, url=False) + "\n")
+    fresh.ingest([str(path)])
+    path.write_text(line(4, url=False).replace("harbour", "port") + "\n")
+    r = fresh.ingest([str(path)], prune=True)
+    assert (r.added, r.pruned) == (1, 4)
+    [kept] = fresh.store.list_articles()
+    assert "the port" in fresh.article(kept.ref.article_id).text
+
+
 def test_bad_files_do_not_stop_the_rest(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_articles(tmp_path / "mix", 2)
     (tmp_path / "mix" / "bad.pdf").write_bytes(b"%PDF-1.4 broken")

@@ -98,9 +98,15 @@ def test_polls_conditionally_ingests_each_new_entry_once_and_backs_off(
     now = [1000.0]
     w = Watcher(a, [url], every=900, clock=lambda: now[0])
 
+    parsed: list[str] = []
+    parse = a.reader.parser.feed
+    a.reader.parser.feed = lambda data, origin: parsed.append(origin) or parse(data, origin)  # type: ignore[method-assign]
     first = w.poll(url)
     assert (first.status, first.new) == ("new", 2)
     assert sorted(s.ref.title for s in a.sources()) == ["Ferry news 1", "Ferry news 2"]
+    assert parsed == [url]  # parsed once: the poll's parse is the one ingested
+    origins = {a.article(s.ref.article_id).origin for s in a.sources()}  # type: ignore[union-attr]
+    assert origins == {f"{url}#1", f"{url}#2"}  # the feed's address, not a temporary file
     assert "if-none-match" not in state.requests[0]
     assert w.due() == [] and w.state[url].next_poll == 1900.0
 
