@@ -233,7 +233,10 @@ def test_each_date_filter_shows_its_calendar_button_inside_its_box(page: Any, wi
         button.wait_for()
         inner, outer = button.bounding_box(), page.locator(field).bounding_box()
         assert inner and outer and inner["width"] > 0
-        assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5, field
+        assert (
+            outer["x"] <= inner["x"]
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        ), field
     page.locator("#filters").get_by_text("Filters").click()  # closed again for the next test
 
 
@@ -307,6 +310,15 @@ def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
     page.locator("#copy-answer").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "Klimov" in copied and "Sources" in copied and "<" not in copied
+    # the button says it worked, for eyes and for screen readers
+    page.locator("#copy-answer.copied").wait_for()
+    assert page.locator("#copy-status").inner_text() == "Answer copied to the clipboard."
+    # a chat message's accessible name is its text, not its HTML markup
+    labels = page.locator("#chat [aria-label]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert labels and not [x for x in labels if "<" in x], labels[:2]
+    assert "user's message: What did John Kirby say about negotiations?" in labels
     page.locator("#new-chat").click()
     page.locator("#chat .answer").first.wait_for(state="detached")
     assert page.locator("#sources-panel .empty").count() == 1

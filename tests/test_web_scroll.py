@@ -87,9 +87,19 @@ def test_a_citation_click_scrolls_the_highlight_into_view(page: Any, viewport: A
     assert seen["top"] <= mark["y"] and mark["bottom"] <= seen["bottom"], (mark, seen)
     header = box(page, "#sources-panel .source-article header")
     assert mark["y"] >= header["bottom"] - 1 or header["bottom"] <= seen["top"]  # not under it
+    back = page.locator("#sources-panel .back-to-cite")
     if viewport is PHONE:  # the panel is below the chat: the page itself moved down to it
         assert page.evaluate("window.scrollY") > 300
         shoot(page, "phone-citation.png")
+        back.click()  # and a way back up to the citation that opened it
+        page.wait_for_timeout(300)
+        settle(page)
+        link = box(page, "#chat a.cite.active")
+        seen = visible_part(page, "#chat a.cite.active")
+        assert seen["top"] <= link["y"] and link["bottom"] <= seen["bottom"], (link, seen)
+        assert page.evaluate("window.scrollY") < 300
+    else:  # side by side: the citation never left the screen
+        assert not back.is_visible()
 
 
 def test_a_new_answers_passages_start_at_the_top_of_the_panel(page: Any) -> None:  # noqa: F811

@@ -36,10 +36,19 @@
       window.scrollBy(0, top - 8);
     }
   };
-  new MutationObserver(() => requestAnimationFrame(pin)).observe(document.body, {
-    childList: true,
-    subtree: true,
-  });
+  // Gradio's chatbot gives each message its HTML as aria-label: a screen reader would read
+  // the markup. The accessible name is the message's text instead.
+  const relabel = () => {
+    document.querySelectorAll('#chat [aria-label*="<"]').forEach((el) => {
+      const who = (el.getAttribute("aria-label").match(/^([^<:]{1,40}:\s*)</) || ["", ""])[1];
+      const text = (el.innerText || el.textContent || "").replace(/\s+/g, " ").trim();
+      el.setAttribute("aria-label", who + text.slice(0, 600));
+    });
+  };
+  new MutationObserver(() => requestAnimationFrame(() => { pin(); relabel(); })).observe(
+    document.body,
+    { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"] },
+  );
 
   // A date filter the picker cannot read ("last week") is sent as no filter at all; asking
   // then would answer without it, silently. So a question is held back, with a message, while

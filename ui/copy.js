@@ -20,6 +20,16 @@
   const button = document.querySelector("#copy-answer");
   if (button) {
     button.classList.add("copied");
-    setTimeout(() => button.classList.remove("copied"), 1500);
+    setTimeout(() => button.classList.remove("copied"), 2500);
+    // said to screen readers too, in a polite live region next to the button
+    let status = document.querySelector("#copy-status");
+    if (!status) {
+      status = document.createElement("span");
+      status.id = "copy-status";
+      status.setAttribute("role", "status");
+      status.className = "visually-hidden";
+      button.insertAdjacentElement("afterend", status);
+    }
+    status.textContent = "Answer copied to the clipboard.";
   }
 }

@@ -21,6 +21,17 @@ const openCitation = (event) => {
   link.classList.add("active");
   trigger("click", { ref: link.getAttribute("href").slice(mine.prefix.length) });
 };
+// On phones the article opens far below the citation: its "Back to the citation" button
+// scrolls back up to the link that opened it.
+element.addEventListener("click", (event) => {
+  const back = event.target instanceof Element ? event.target.closest(".back-to-cite") : null;
+  const mine = back ? kind() : null;
+  if (!mine) return;
+  const link = [...document.querySelectorAll(mine.links)].find((a) => a.classList.contains("active"));
+  if (!link) return;
+  link.scrollIntoView({ behavior: "smooth", block: "center" });
+  link.focus({ preventScroll: true });
+});
 // One listener per panel, replaced when Gradio mounts the panel again.
 const key = `__citations_${element.id || "panel"}`;
 if (window[key]) document.removeEventListener("click", window[key], true);
