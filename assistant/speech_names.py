@@ -126,7 +126,8 @@ _NEXT_WORD = re.compile(r"\S+\s+")
 
 _SUBJECT = re.compile(
     r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
-    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?(is|[a-z]{3,})\b"
+    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:\s+\([^()]{1,20}\))?(?:(?:,[^,]{1,60}){1,3},)?"
+    r"\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?(is|[a-z]{3,})\b"
 )
 
 

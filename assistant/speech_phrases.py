@@ -196,6 +196,8 @@ def _apposition(toks: list[tuple[str, int, int]], comma: int) -> tuple[int, int]
         or (_possessive(toks[j + 1][0]) and len(aside) <= 6)  # "Dorsey, Twitter's chief,"
     ):
         return None
+    if j >= 2 and toks[j - 1][0].isdigit() and toks[j - 2][0] == ",":
+        j -= 2  # "Lance Beebe, 49, a Navy veteran ..., said": the name before the age
     return _np_before_tokens(toks, j)
 
 

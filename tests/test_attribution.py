@@ -485,3 +485,39 @@ def test_a_quote_in_a_sentence_about_a_person_is_the_persons(
     sentence: str, speaker: str | None
 ) -> None:
     assert speakers(sentence, split_sentences(sentence)) == [speaker]
+
+
+@pytest.mark.parametrize(
+    ("first", "between", "pronoun", "speaker"),
+    [
+        # an age between commas before the aside ("Lance Beebe, 49, a Navy veteran ..., said")
+        (
+            '"Bill Clinton reinforces the negatives," spokesman Jeff Bechdel said.',
+            "Lance Beebe, 49, a Navy veteran who now works for the Air Force, said Hillary"
+            " Clinton should be ready.",
+            "he",
+            "Lance Beebe",
+        ),
+        # a party and state in parentheses after the name
+        (
+            '"There is a high probability of an accident," manager Bonnie Baha said.',
+            "Rep. Brad Sherman (D-Calif.) last month joked to Janet Yellen that God did not"
+            " want her to boost rates.",
+            "he",
+            "Rep. Brad Sherman",
+        ),
+        # several asides between commas
+        (
+            '"I am a voter," declares Stephanie Acs, 27, a Navy veteran.',
+            "Dewayne Smithy, 33, of Baldwin, Miss., dismisses the idea that a ballot makes a"
+            " difference.",
+            "he",
+            "Dewayne Smithy",
+        ),
+    ],
+)
+def test_a_pronoun_after_a_quote_is_the_person_of_the_sentence_before(
+    first: str, between: str, pronoun: str, speaker: str
+) -> None:
+    text = f'{first}\n\n{between}\n\n"I cannot find a candidate that I like," {pronoun} said.'
+    assert speakers(text, split_sentences(text))[-1] == speaker
