@@ -316,16 +316,19 @@ def die():
 def progress(report):
     if where == "after-write" and report.added >= after:
         die()
-a.store.open()
-if where != "after-write":  # die on the n-th call of one of the store's writes, before it runs
-    col = a.store._chunk_col if where == "chunk-write" else a.store._article_col
-    upsert, calls = col.upsert, []
-    def dying_upsert(*args, **kwargs):
-        calls.append(1)
-        if len(calls) >= after:
-            die()
-        return upsert(*args, **kwargs)
-    col.upsert = dying_upsert
+if where != "after-write":
+    # die on the n-th write to the chunks (or articles) collection, before it runs: Chroma's
+    # own Collection.upsert is wrapped, by the collection's name; the store is not touched
+    from chromadb.api.models.Collection import Collection
+    suffix = "_chunks" if where == "chunk-write" else "_articles"
+    upsert, calls = Collection.upsert, []
+    def dying_upsert(self, *args, **kwargs):
+        if self.name.endswith(suffix):
+            calls.append(1)
+            if len(calls) >= after:
+                die()
+        return upsert(self, *args, **kwargs)
+    Collection.upsert = dying_upsert
 a.ingest([sys.argv[2]], progress=progress)
 """
 

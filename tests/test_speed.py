@@ -84,12 +84,10 @@ def test_parallel_encoder_workers_store_what_one_worker_stores(tmp_path: Path) -
         ing = Ingestor(store, embedder, Reader(), 30, 0, batch_articles=2, workers=workers)
         report = ing.run([str(tmp_path / "news")])
         assert (report.added, report.failed) == (9, 0)
-        got = store._chunk_col.get(include=["embeddings", "documents", "metadatas"])
+        ids = [a.ref.article_id for a in store.list_articles()]
         stored[workers] = {
-            cid: (doc, meta["article_id"], np.asarray(vec))
-            for cid, doc, meta, vec in zip(
-                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-            )
+            r.id: (r.document, r.metadata["article_id"], np.asarray(r.embedding))
+            for r in store.chunk_records(ids)
         }
         assert len({a.ref.article_id for a in store.list_articles()}) == len(files)
     one, three = stored[1], stored[3]
