@@ -199,7 +199,8 @@ def _round_robin(lists: list[list[int]], k: int) -> list[int]:
 def actor_of(c: extractive.Candidate, texts: dict[str, str]) -> str:
     """The party a speaker stands for: a side ("Russia") when the article says whose side the
     speaker is on ("the Kremlin", "Russian officials", "Moscow" merge), else the speaker."""
-    sides = set(c.speaker_sides)
+    own = sides_of(c.speaker or "")  # "Ukrainian President Volodymyr Zelensky" names his
+    sides = own if len(own) == 1 else set(c.speaker_sides)  # before a crowded introduction
     if not sides and c.speaker:
         sides = _introduced_sides(c.speaker, texts.get(c.ref.article_id, ""))
     if len(sides) == 1:

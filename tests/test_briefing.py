@@ -300,7 +300,9 @@ def test_cli_brief_formats_save_and_since_last(tmp_path: Path) -> None:
     assert missing.returncode != 0 and "no saved briefing named 'never'" in missing.stderr
 
 
-def test_llm_summary_from_the_same_evidence_with_every_quote_checked(seeded: Any, fake: Any) -> None:
+def test_llm_summary_from_the_same_evidence_with_every_quote_checked(
+    seeded: Any, fake: Any
+) -> None:
     from assistant.prompts import prompt
     from tests.fake_llm import Reply, sources_on_wire, system_message, user_message, with_llm
 
@@ -371,7 +373,9 @@ def test_cli_posts_the_briefing_to_slack(tmp_path: Path) -> None:
             [sys.executable, "-m", "assistant.cli", "brief", TOPIC, "--post-slack", "C0NEWS"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        assert bad.returncode != 0 and "Slack refused the post to C0NEWS: invalid_auth" in bad.stderr
+        assert (
+            bad.returncode != 0 and "Slack refused the post to C0NEWS: invalid_auth" in bad.stderr
+        )
     finally:
         server.shutdown()
 
@@ -393,3 +397,29 @@ def test_seed_bottom_line_leads_with_what_someone_said(seed_brief: Briefing) -> 
     narration = [q for q in seed_brief.key_points if not q.speaker]
     assert said  # e.g. Kirby's and Klimov's statements not already under their actors
     assert len(narration) <= max(0, 3 - len(said))  # the reporter's words only to make up three
+
+
+@pytest.mark.parametrize(
+    ("speaker", "sides", "actor"),
+    [
+        # his own title says whose side he is on, though his introduction names several
+        ("Ukrainian President Volodymyr Zelensky", {"ukraine", "european union"}, "Ukraine"),
+        (
+            "President of the European Commission Ursula von der Leyen",
+            {"ukraine", "european union"},
+            "European Union",
+        ),
+        # no side in the name: the article's introduction decides, else the name itself
+        ("Kirby", {"united states"}, "United States"),
+        ("Macron", set(), "Macron"),
+        ("the European Commission's President Ursula von der Leyen", set(), "European Union"),
+    ],
+)
+def test_actor_of_a_speaker(speaker: str, sides: set[str], actor: str) -> None:
+    from assistant.answer.extractive import Candidate
+    from assistant.briefing import actor_of
+    from assistant.types import ArticleRef
+
+    ref = ArticleRef("a1", "Title", "Wire", None, "")
+    c = Candidate(ref, 0, 10, "x" * 10, speaker, sides, 0)
+    assert actor_of(c, {"a1": ""}) == actor
