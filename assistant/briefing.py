@@ -72,6 +72,7 @@ def build_briefing(
     lim = limits or Limits()
     q = extractive.analyse(topic)
     cands = extractive.candidates(passages, texts, cache, max_passages=len(passages))
+    cands = [c for c in cands if not _subheading(c, texts.get(c.ref.article_id, ""))]
     extractive.score(q, cands, embed, extractive.Weights(side=0.0, speaker=0.0))
     if max((extractive.confidence(c) for c in cands), default=0.0) < lim.min_topic:
         return Briefing(topic, (), (), tuple(passages), filters, (), (), delta, ())
@@ -178,6 +179,15 @@ def build_briefing(
     return Briefing(
         topic, key_points, positions, tuple(passages), filters, pairs, dated, delta, more
     )
+
+
+def _subheading(c: extractive.Candidate, text: str) -> bool:
+    """A question the reporter sets as a section heading, alone in its paragraph ("How likely
+    is Ukraine's bid to succeed?"): it says nothing, so it is no point of a briefing."""
+    if c.speaker or not c.text.rstrip().endswith("?"):
+        return False
+    before, after = text[: c.start].rstrip(" \t"), text[c.end :].lstrip(" \t")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
 
 
 def _weight(c: extractive.Candidate) -> float:

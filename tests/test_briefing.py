@@ -423,3 +423,27 @@ def test_actor_of_a_speaker(speaker: str, sides: set[str], actor: str) -> None:
     ref = ArticleRef("a1", "Title", "Wire", None, "")
     c = Candidate(ref, 0, 10, "x" * 10, speaker, sides, 0)
     assert actor_of(c, {"a1": ""}) == actor
+
+
+def test_a_question_set_as_a_section_heading_is_no_point() -> None:
+    """CNN's "How likely is Ukraine's bid to succeed?" between paragraphs was a line of the
+    briefing's "More detail", credited as the article's words."""
+    from assistant.answer.extractive import Candidate
+    from assistant.briefing import _subheading
+    from assistant.types import ArticleRef
+
+    text = (
+        "The bloc recommended candidate status on Friday.\n\n"
+        "How likely is Ukraine's bid to succeed?\n\n"
+        "Few expect a quick path. Why would it take so long? Reforms come first."
+    )
+    ref = ArticleRef("a1", "Title", "CNN", None, "")
+
+    def cand(sentence: str, speaker: str | None = None) -> Candidate:
+        start = text.index(sentence)
+        return Candidate(ref, start, start + len(sentence), sentence, speaker, set(), 0)
+
+    assert _subheading(cand("How likely is Ukraine's bid to succeed?"), text)
+    assert not _subheading(cand("How likely is Ukraine's bid to succeed?", "Kuleba"), text)
+    assert not _subheading(cand("Why would it take so long?"), text)  # inside a paragraph
+    assert not _subheading(cand("The bloc recommended candidate status on Friday."), text)
