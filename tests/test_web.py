@@ -312,13 +312,32 @@ def test_example_follow_up_copy_and_new_chat(page: Any) -> None:
     assert "Klimov" in copied and "Sources" in copied and "<" not in copied
     # the button says it worked, for eyes and for screen readers
     page.locator("#copy-answer.copied").wait_for()
-    assert page.locator("#copy-status").inner_text() == "Answer copied to the clipboard."
+    status = page.locator("#copy-status")
+    page.wait_for_function("document.querySelector('#copy-status').textContent.length > 0")
+    assert status.inner_text() == "Answer copied to the clipboard."
     # a chat message's accessible name is its text, not its HTML markup
     labels = page.locator("#chat [aria-label]").evaluate_all(
         "els => els.map(e => e.getAttribute('aria-label'))"
     )
     assert labels and not [x for x in labels if "<" in x], labels[:2]
     assert "user's message: What did John Kirby say about negotiations?" in labels
+    # a message holding "<" is relabelled once, not on every frame (it looped)
+    ask(page, "Did Kirby say talks are < 1 month away?", answers=3)
+    page.wait_for_timeout(500)
+    writes = page.evaluate(
+        """() => new Promise(done => {
+          let n = 0;
+          const seen = new MutationObserver(records => { n += records.length; });
+          seen.observe(document.querySelector('#chat'), {subtree: true, attributes: true,
+                                                          attributeFilter: ['aria-label']});
+          setTimeout(() => { seen.disconnect(); done(n); }, 1000);
+        })"""
+    )
+    assert writes == 0
+    labels = page.locator("#chat [aria-label]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert "user's message: Did Kirby say talks are < 1 month away?" in labels
     page.locator("#new-chat").click()
     page.locator("#chat .answer").first.wait_for(state="detached")
     assert page.locator("#sources-panel .empty").count() == 1

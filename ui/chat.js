@@ -38,11 +38,16 @@
   };
   // Gradio's chatbot gives each message its HTML as aria-label: a screen reader would read
   // the markup. The accessible name is the message's text instead.
+  // Each label is rewritten once: the element remembers what was written ("Is inflation <
+  // 3%?" still holds "<"), and only a new label from Gradio is rewritten again.
   const relabel = () => {
     document.querySelectorAll('#chat [aria-label*="<"]').forEach((el) => {
-      const who = (el.getAttribute("aria-label").match(/^([^<:]{1,40}:\s*)</) || ["", ""])[1];
+      const label = el.getAttribute("aria-label");
+      if (label === el.dataset.textLabel) return;
+      const who = (label.match(/^([^<:]{1,40}:\s+)/) || ["", ""])[1];  // "user's message: "
       const text = (el.innerText || el.textContent || "").replace(/\s+/g, " ").trim();
-      el.setAttribute("aria-label", who + text.slice(0, 600));
+      el.dataset.textLabel = who + text.slice(0, 600);
+      el.setAttribute("aria-label", el.dataset.textLabel);
     });
   };
   new MutationObserver(() => requestAnimationFrame(() => { pin(); relabel(); })).observe(

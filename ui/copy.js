@@ -1,6 +1,27 @@
 // Copy the last answer (plain text, passed in from a hidden textbox) to the clipboard.
 (text) => {
   if (!text) return;
+  const button = document.querySelector("#copy-answer");
+  // said only once the text is on the clipboard: on the button, and to screen readers in a
+  // polite live region next to it (emptied first, so a second copy is announced again)
+  let status = document.querySelector("#copy-status");
+  if (button && !status) {
+    status = document.createElement("span");
+    status.id = "copy-status";
+    status.setAttribute("role", "status");
+    status.className = "visually-hidden";
+    button.insertAdjacentElement("afterend", status);
+  }
+  const say = (ok) => {
+    if (status) status.textContent = "";
+    setTimeout(() => {
+      if (status) status.textContent = ok ? "Answer copied to the clipboard." : "Could not copy the answer.";
+    }, 50);
+    if (button && ok) {
+      button.classList.add("copied");
+      setTimeout(() => button.classList.remove("copied"), 2500);
+    }
+  };
   const fallback = () => {
     const area = document.createElement("textarea");
     area.value = text;
@@ -9,27 +30,18 @@
     area.style.opacity = "0";
     document.body.appendChild(area);
     area.select();
-    document.execCommand("copy");
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (e) {
+      ok = false;
+    }
     area.remove();
+    say(ok);
   };
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).catch(fallback);
+    navigator.clipboard.writeText(text).then(() => say(true), fallback);
   } else {
     fallback();
-  }
-  const button = document.querySelector("#copy-answer");
-  if (button) {
-    button.classList.add("copied");
-    setTimeout(() => button.classList.remove("copied"), 2500);
-    // said to screen readers too, in a polite live region next to the button
-    let status = document.querySelector("#copy-status");
-    if (!status) {
-      status = document.createElement("span");
-      status.id = "copy-status";
-      status.setAttribute("role", "status");
-      status.className = "visually-hidden";
-      button.insertAdjacentElement("afterend", status);
-    }
-    status.textContent = "Answer copied to the clipboard.";
   }
 }

@@ -32,8 +32,9 @@ element.addEventListener("click", (event) => {
   link.scrollIntoView({ behavior: "smooth", block: "center" });
   link.focus({ preventScroll: true });
 });
-// One listener per panel, replaced when Gradio mounts the panel again.
-const key = `__citations_${element.id || "panel"}`;
+// One listener per panel (keyed by its column: Gradio gives the element a new id on each
+// mount), replaced when Gradio mounts the panel again.
+const key = `__citations_${(element.closest(COLUMNS) || {}).id || "panel"}`;
 if (window[key]) document.removeEventListener("click", window[key], true);
 window[key] = openCitation;
 document.addEventListener("click", openCitation, true);
