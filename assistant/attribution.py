@@ -44,7 +44,7 @@ from assistant.speech_names import (
     full_names,
     name_speaker,
     personish,
-    subject_of,
+    subject_and_verb,
 )
 from assistant.speech_phrases import main_subject, np_after, np_before, writer_of
 from assistant.text import split_sentences
@@ -155,15 +155,23 @@ class _Cue:
 
 
 def _said(text: str, q: _Quote) -> bool:
-    """Quoted words that are someone's words: three or more, not a title ("Eat The Press",
-    "Stronger Together") or scare quotes ("closed" primaries)."""
+    """Quoted words that read as someone's words: a clause of five words or more, or words in
+    the first or second person; not a title ("Eat The Press", "Stronger Together") nor scare
+    quotes ("closed" primaries, the "two-child benefit cap", a "war on drugs")."""
     words = re.findall(r"[A-Za-z][\w’'\-]*", text[q.start : q.end])
-    return len(words) >= 3 and sum(w[0].isupper() for w in words) < 0.6 * len(words)
+    if len(words) < 3 or sum(w[0].isupper() for w in words) >= 0.6 * len(words):
+        return False
+    return len(words) >= 5 or any(w.lower() in _PERSONAL for w in words)
 
 
-_NEXT_VERB = re.compile(
-    r"(?:,[^,]{1,60},)?\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?([a-z]{3,}(?:ed|s))\b"
+_PERSONAL = frozenset("i i'm i’m we we're we’re our us my me you your".split())
+# between the subject's verb and the quote: another clause or party that the words may be
+# theirs ("visited the town, where a sheriff warned ...", "the bill, which critics called ...")
+_ASIDE = re.compile(
+    r"[;—–(]|\b(?:where|which|who|whom|whose|after|before|while|though|although|because"
+    r"|since|when|until|if|unless|called|branded|dubbed|named|chanted|shouted|chanting)\b"
 )
+_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas|as)\s+|;\s*|\s[—–]\s")
 _SECOND_PREDICATE = re.compile(r",?\s+(?:and|but)\s+(?:(?:also|then|later|\w+ly)\s+)?$")
 
 
@@ -249,7 +257,10 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
             conj = _SECOND_PREDICATE.search(masked, lo, vs)
             finite = head.endswith(("s", "ed")) or head in ("said", "told", "wrote", "spoke")
             if conj is not None and finite:  # not "needs to sell herself and tell more jokes"
-                np = main_subject(masked, lo, conj.start())
+                # the subject of its own clause: "Putin invaded ..., and the West responded
+                # with sanctions and warned" is the West's warning
+                starts = [m.end() for m in _CLAUSE.finditer(masked, lo, conj.start())]
+                np = main_subject(masked, starts[-1] if starts else lo, conj.start())
         if np is None:
             continue
         if not lex.PREDICATE.match(masked[ve:hi]):
@@ -484,20 +495,24 @@ def _resolve(
                 cue=prev.cue,
                 antecedent=prev.antecedent,
             )
-        here = subject_of(text, s, full)
-        if (
-            (att.mention is None or continued)
-            and here is not None
-            and any(_said(text, q) for q in inside)
-            and here[1].end <= min(q.start for q in inside)
-        ):
+        found = subject_and_verb(text, s, full)
+        here = found[0] if found else None
+        if found is not None and (att.mention is None or continued) and inside:
             # a person's words quoted in a sentence about what the person does ("Sanders
             # credited her victory to "a closed primary, something I am not ..."): the subject's
-            verb = _NEXT_VERB.match(text, here[1].end, s.end)
-            if verb is not None and personish(here[0]):
-                att = Attribution(
-                    mention=here[1], cue=Span(verb.start(1), verb.end(1)), direct=True
-                )
+            (name, mention, _), verb = found
+            first = min(inside, key=lambda q: q.start)
+            finite = re.fullmatch(
+                r"[a-z]+(?:ed|s)|said|told|wrote|spoke", text[verb.start : verb.end]
+            )
+            if (
+                finite is not None
+                and verb.end <= first.start
+                and _said(text, first)
+                and not _ASIDE.search(text, verb.end, first.start)
+                and personish(name)
+            ):
+                att = Attribution(mention=mention, cue=verb, direct=True)
         if att.mention is not None and att.speaker is None:
             if here is not None and here[2] < att.mention.start and here[1] != att.mention:
                 subject = here  # "Senator Rubio ... in which he declares": the same sentence

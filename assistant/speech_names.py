@@ -126,7 +126,7 @@ _NEXT_WORD = re.compile(r"\S+\s+")
 
 _SUBJECT = re.compile(
     r"[\s\"“]*((?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen)\.\s+)?[A-Z][a-z’'\-]+(?:\s+[A-Z]\.)?"
-    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:\s+\([^()]{1,20}\))?(?:(?:,[^,]{1,60}){1,3},)?"
+    r"(?:\s+[A-Z][a-z’'\-]+){0,2})(?:\s+\([^()]{1,20}\))?(?:(?:,[^,]{1,60}){1,3}?,)?"
     r"\s+(?:[a-z]+ly\s+)?(?:has\s+|had\s+)?(is|[a-z]{3,})\b"
 )
 
@@ -137,12 +137,12 @@ _NOT_NAMES = frozenset(
 )
 
 
-def subject_of(
+def subject_and_verb(
     text: str, s: Span, full: dict[str, tuple[str, Span]]
-) -> tuple[str, Span, int] | None:
+) -> tuple[tuple[str, Span, int], Span] | None:
     """A person named as the subject at the start of a sentence ("Maria Lopez, the mayor,
     spoke ..."), for later pronouns: two or more capitalised words, a title and a name, or a
-    surname the article has named in full."""
+    surname the article has named in full; with the span of the word after it (its verb)."""
     m = _SUBJECT.match(text, s.start, s.end)
     if m and m.group(2) in _TITLE_WORDS:
         # "Former Pennsylvania governor Ed Rendell, one of ..., was": the name after the title
@@ -164,7 +164,8 @@ def subject_of(
         return None
     if titled and len(words) < 2:
         return None
-    return (name, Span(m.start(1), m.start(1) + len(m.group(1).rstrip())), m.start(1))
+    mention = Span(m.start(1), m.start(1) + len(m.group(1).rstrip()))
+    return (name, mention, m.start(1)), Span(m.start(2), m.end(2))
 
 
 def full_names(text: str) -> dict[str, tuple[str, Span]]:

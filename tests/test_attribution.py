@@ -476,9 +476,47 @@ def test_a_pronoun_takes_the_person_just_named(between: str, pronoun: str, speak
             ' that enthusiastic about."',
             "Bernie Sanders",
         ),
+        (
+            "Huma Abedin, vice chairwoman for the campaign, emailed supporters on Monday,"
+            " telling them, “I am a proud Muslim and a proud American.”",
+            "Huma Abedin",
+        ),
         # a title or scare quotes are nobody's words
         ("Norbert Leo Butz stars in “Girls, Girls, Girls” at 54 Below from Aug. 5.", None),
         ("Hillary Clinton defeated Bernie Sanders in so-called “closed” primaries.", None),
+        ('Keir Starmer scrapped the "two-child benefit cap" on Wednesday.', None),
+        ('Rodrigo Duterte launched his so-called "war on drugs" in 2016.', None),
+        # the words are another party's, named between the subject and the quote (review)
+        (
+            "Kamala Harris visited the border town, where a local sheriff warned that"
+            ' "the situation is getting worse every day."',
+            None,
+        ),
+        (
+            "Rishi Sunak unveiled the plan in London, days after unions branded it"
+            ' "an attack on working people everywhere."',
+            None,
+        ),
+        (
+            'Senator Jane Smith voted against the bill, which critics called "a giveaway to'
+            ' the rich and powerful."',
+            None,
+        ),
+        (
+            'Donald Trump faces protesters who chanted "not my president, not ever" at the rally.',
+            None,
+        ),
+        # a second predicate is its own clause's subject's (review: was "Putin")
+        (
+            "Putin invaded Ukraine in 2022, and the West responded with sanctions and warned"
+            " of more.",
+            "the West",
+        ),
+        # a verb that is not finite ("took") does not make its subject the speaker
+        (
+            'Mehmet Oz took Trump through "a cursory review of his systems and his health" on air.',
+            None,
+        ),
     ],
 )
 def test_a_quote_in_a_sentence_about_a_person_is_the_persons(
