@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +38,7 @@ ProgressFn = Callable[["IngestReport"], None]
 SentenceSpans = list[tuple[int, int, str]]  # start, end, text of each quotable span
 Kept = tuple[SentenceSpans, str]  # the quotable spans and the packed analysis (speech_cache)
 SpansFn = Callable[[Article, list[Chunk]], Kept]
-Batch = list[tuple[Article, list[Chunk], bool, str | None, Kept]]
+Batch = list[tuple[Article, list[Chunk], bool, Kept]]
 _STOP = object()
 WRITE_GROUP = 8  # articles committed together (three Chroma calls per group)
 
@@ -151,7 +152,7 @@ class Ingestor:
                     batch: Batch = item  # type: ignore[assignment]
                     if self.reader.stop.is_set():
                         continue  # shutting down: drop queued work; a rerun ingests it
-                    texts = [embedding_text(a, c) for a, cs, _, _, _ in batch for c in cs]
+                    texts = [embedding_text(a, c) for a, cs, _, _ in batch for c in cs]
                     vecs = self.embedder.embed(texts)
                     short = [t for *_, (spans, _) in batch for _, _, t in spans]
                     # sentences in small batches, as questions encode them (int8 activations
@@ -183,11 +184,9 @@ class Ingestor:
                     pos = 0
                     rows = []
                     kept = []
-                    for article, chunks, is_new, replaces, _ in done:
+                    for article, chunks, is_new, _ in done:
                         rows.append((article, chunks, vecs[pos : pos + len(chunks)], is_new))
                         pos += len(chunks)
-                        if replaces:  # the same file now holds different text
-                            self.store.delete_article(replaces)
                     pos = 0
                     for article, *_, (spans, speech) in done:
                         keys = [(s, e, text_hash(t)) for s, e, t in spans]
@@ -217,7 +216,8 @@ class Ingestor:
         for t in threads:
             t.start()
         pending: list[Article] = []
-        by_origin: dict[str, str] | None = None
+        by_origin: dict[str, list[str]] | None = None  # several: a file moved, then refilled
+        superseded: list[list[str]] = []  # per file read again with other text: its old ids
 
         def flush() -> None:
             if not pending:
@@ -230,19 +230,23 @@ class Ingestor:
                     with lock:
                         report.skipped += 1
                     continue
-                replaces = None
-                # a file or page whose text changed replaces the article it held; an entry of
-                # a feed or a JSON file does not: its position ("#3", ":12") is no identity
-                # (an entry put first would replace the one that was first, then lost); an
-                # edited entry without a URL stays beside its old version until --prune
+                replaces: list[str] = []
+                # a file or page whose text changed replaces the article it held (deleted at
+                # the end of the run, see below); an entry of a feed or a JSON file does not:
+                # its position ("#3", ":12") is no identity (an entry put first would replace
+                # the one that was first, then lost); an edited entry without a URL stays
+                # beside its old version until --prune
                 if a.id not in stored and a.origin and _origin_file(a.origin) == a.origin:
                     if by_origin is None:
-                        by_origin = {s.origin: s.ref.article_id for s in self.store.list_articles()}
-                    old = by_origin.get(a.origin)
-                    replaces = old if old and old != a.id else None
+                        by_origin = {}
+                        for s in self.store.list_articles():
+                            by_origin.setdefault(s.origin, []).append(s.ref.article_id)
+                    replaces = [old for old in by_origin.get(a.origin, []) if old != a.id]
+                if replaces:
+                    superseded.append(replaces)
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
                 spans = self.spans(a, chunks) if self.spans is not None else ([], "")
-                batch.append((a, chunks, a.id not in stored and not replaces, replaces, spans))
+                batch.append((a, chunks, a.id not in stored and not replaces, spans))
             pending.clear()
             if batch:
                 to_encode.put(batch)
@@ -275,6 +279,15 @@ class Ingestor:
                 t.join()
         if errors:
             raise errors[0]
+        # only now, with every new version written: an old version goes unless this run read
+        # it too (a file moved or copied before the first one was edited: it is still there)
+        for olds in superseded:
+            gone = [old for old in olds if old not in seen_ids]
+            for old in gone:
+                self.store.delete_article(old)
+            if not gone:  # counted as an update when written: it was an addition after all
+                report.updated -= 1
+                report.added += 1
         if prune:
             report.pruned = self.prune(seen_ids, read_files)
         report.seconds = time.perf_counter() - t0
@@ -289,12 +302,25 @@ class Ingestor:
             if not s.origin or is_url(s.origin):
                 continue
             path = _origin_file(s.origin)
+            if _old_watch_feed(path):
+                continue  # no file of the user's was behind it: nothing to prune by
             gone = not Path(path).exists()
             dropped = path in read_files and s.ref.article_id not in seen_ids
             if gone or dropped:
                 self.store.delete_article(s.ref.article_id)
                 removed += 1
         return removed
+
+
+def _old_watch_feed(path: str) -> bool:
+    """``/tmp/tmpab12cd/feed.xml``: where ``assistant watch`` used to save a feed to ingest it
+    (its articles' origin now is the feed's URL); such a file was always gone after the poll."""
+    p = Path(path)
+    return (
+        p.name == "feed.xml"
+        and p.parent.name.startswith("tmp")
+        and str(p.parent.parent) == tempfile.gettempdir()
+    )
 
 
 _SUFFIX = re.compile(r"(?:[:#]\d+)$")

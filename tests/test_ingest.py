@@ -108,6 +108,38 @@ def test_an_entry_put_first_in_a_json_lines_file_loses_no_article(  # type: igno
     assert "the port" in fresh.article(kept.ref.article_id).text
 
 
+@pytest.mark.parametrize("keep", ["moved", "copied"])
+def test_a_file_read_again_under_another_name_is_not_replaced(  # type: ignore[no-untyped-def]
+    fresh, tmp_path: Path, keep: str
+) -> None:
+    """today.txt archived (moved, or copied) before new text went into today.txt: the new
+    text replaced the article today.txt held, which the archive still holds (code review)."""
+
+    def body(n: int) -> str:
+        return f"Story number {n} is about the harbour and the ferry to island {n}. " * 6
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "today.txt").write_text(body(1))
+    assert fresh.ingest([str(news)]).added == 1
+    (news / "archive").mkdir()
+    if keep == "moved":
+        (news / "today.txt").rename(news / "archive" / "day1.txt")
+    else:
+        (news / "archive" / "day1.txt").write_text(body(1))
+    (news / "today.txt").write_text(body(2))
+    r = fresh.ingest([str(news)])
+    assert (r.added, r.updated, r.skipped) == (1, 0, 1)
+    texts = sorted(fresh.article(s.ref.article_id).text[:14] for s in fresh.store.list_articles())
+    assert texts == ["Story number 1", "Story number 2"]
+    # and a file edited in place still replaces its article
+    (news / "today.txt").write_text(body(3))
+    r = fresh.ingest([str(news)])
+    assert (r.added, r.updated, r.skipped) == (0, 1, 1)
+    texts = sorted(fresh.article(s.ref.article_id).text[:14] for s in fresh.store.list_articles())
+    assert texts == ["Story number 1", "Story number 3"]
+
+
 def test_bad_files_do_not_stop_the_rest(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_articles(tmp_path / "mix", 2)
     (tmp_path / "mix" / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
@@ -276,3 +308,25 @@ def test_store_layout_version_is_checked(tmp_path: Path, layout: object, match: 
     client.get_or_create_collection("news_chunks", metadata={"schema": layout})
     with pytest.raises(StoreError, match=match):
         ChromaStore(tmp_path / "b", "news").open()
+
+
+def test_prune_keeps_articles_an_older_watch_ingested_from_a_temporary_file(  # type: ignore[no-untyped-def]
+    fresh, tmp_path: Path
+) -> None:
+    """`assistant watch` used to ingest a feed from /tmp/tmpXXXX/feed.xml, gone after the
+    poll: --prune took those articles for deleted files, and watch never fetched them again."""
+    import tempfile
+
+    from assistant.sources import make_article
+
+    old = make_article(
+        "Harbor Authority chair Maria Lopez said the ferry terminal will open in May. " * 5,
+        title="Ferry news 1",
+        url="http://127.0.0.1/ferry-1",
+        origin=f"{tempfile.gettempdir()}/tmpk3j2x9/feed.xml#1",
+    )
+    assert fresh.ingest([], items=[old]).added == 1
+    write_articles(tmp_path / "news", 2)
+    r = fresh.ingest([str(tmp_path / "news")], prune=True)
+    assert (r.added, r.pruned) == (2, 0)
+    assert "Ferry news 1" in {s.ref.title for s in fresh.store.list_articles()}
