@@ -390,6 +390,11 @@ def test_seed_html_lists_the_one_article_once_with_every_citation(seed_brief: Br
     assert f"[1–{n}] White House says conditions for talks with Russia" in sources
     for k in range(1, n + 1):  # every [k] in the text still has its anchor
         assert f'id="brief-src-{k}"' in sources and f'href="#brief-src-{k}"' in html
+    # "Where they disagree" cites by link too (it was plain text, not clickable in the web tab)
+    x, y = seed_brief.disagreements[0]
+    disagree = html.split("<h3>Where they disagree</h3>", 1)[1].split("</ul>", 1)[0]
+    for q in (x, y):
+        assert f'<a class="cite" href="#brief-src-{q.citation}">[{q.citation}]</a>' in disagree
 
 
 def test_seed_bottom_line_leads_with_what_someone_said(seed_brief: Briefing) -> None:

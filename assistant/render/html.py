@@ -220,9 +220,13 @@ def briefing_html(b: Briefing) -> str:
         parts.append(f"<h3>More detail</h3><ul>{''.join(map(item, b.details))}</ul>")
     if b.disagreements:
         actor = {q.citation: p.party for p in b.positions for q in p.quotes}
+        def cited(n: int) -> str:
+            return f'<a class="cite" href="#brief-src-{n}">[{n}]</a>'
+
         rows = "".join(
-            f"<li><b>{escape(actor.get(x.citation, ''))}</b> [{x.citation}] and "
-            f"<b>{escape(actor.get(y.citation, ''))}</b> [{y.citation}] on the same point</li>"
+            f"<li><b>{escape(actor.get(x.citation, ''))}</b> {cited(x.citation)} and "
+            f"<b>{escape(actor.get(y.citation, ''))}</b> {cited(y.citation)} on the same "
+            "point</li>"
             for x, y in b.disagreements
         )
         parts.append(f"<h3>Where they disagree</h3><ul>{rows}</ul>")
