@@ -127,11 +127,14 @@ def build_briefing(
         chosen = [(a, [i for i in idx if i not in points]) for a, idx in chosen]
         chosen = [(a, idx) for a, idx in chosen if idx]
     used.update(points)
-    # more detail: further points, each relevant and unlike every point already listed
+    # more detail: further points, each relevant and unlike every point already listed; room
+    # the bottom line left (it takes the reporter's narration only to make up three points)
+    # goes to these, so that narration is moved down here rather than dropped
     details: list[int] = []
+    room = lim.details + max(0, lim.bottom_line - len(points))
     listed = [*points, *(i for _, idx in chosen for i in idx)]
     for i in central:
-        if len(details) >= lim.details:
+        if len(details) >= room:
             break
         if i not in used and all(float(vecs[i] @ vecs[j]) < lim.redundant for j in listed):
             details.append(i)

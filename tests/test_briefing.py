@@ -452,3 +452,24 @@ def test_a_question_set_as_a_section_heading_is_no_point() -> None:
     assert not _subheading(cand("How likely is Ukraine's bid to succeed?", "Kuleba"), text)
     assert not _subheading(cand("Why would it take so long?"), text)  # inside a paragraph
     assert not _subheading(cand("The bloc recommended candidate status on Friday."), text)
+
+
+def test_narration_the_bottom_line_leaves_out_moves_to_more_detail(seeded: Any) -> None:
+    """The bottom line takes the reporter's narration only to make up three points: the rest
+    of it went nowhere (SummHay coverage fell 2.3 points); it now fills "More detail"."""
+    from assistant.briefing import Limits, build_briefing
+    from assistant.types import Filters
+
+    passages = seeded.retrieve(TOPIC, Filters(), 20)
+    texts = seeded.texts([p.ref.article_id for p in passages])
+
+    def brief(details: int) -> Briefing:
+        lim = Limits(bottom_line=5, details=details)
+        emb = seeded.embedder.embed_cached
+        return build_briefing(TOPIC, passages, texts, emb, seeded.speakers, Filters(), lim)
+
+    b = brief(details=1)
+    assert len(b.key_points) < 5  # the bottom line left room ...
+    assert len(b.details) == 1 + 5 - len(b.key_points)  # ... which "More detail" takes
+    assert all(not q.speaker for q in b.details[1:])  # the narration it no longer leads with
+    assert len(brief(details=20).details) > len(b.details)  # more was there to take
