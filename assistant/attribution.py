@@ -155,13 +155,13 @@ class _Cue:
 
 
 def _said(text: str, q: _Quote) -> bool:
-    """Quoted words that read as someone's words: a clause of five words or more, or words in
+    """Quoted words that read as someone's words: four words or more, or words in
     the first or second person; not a title ("Eat The Press", "Stronger Together") nor scare
     quotes ("closed" primaries, the "two-child benefit cap", a "war on drugs")."""
     words = re.findall(r"[A-Za-z][\w’'\-]*", text[q.start : q.end])
     if len(words) < 3 or sum(w[0].isupper() for w in words) >= 0.6 * len(words):
         return False
-    return len(words) >= 5 or any(w.lower() in _PERSONAL for w in words)
+    return len(words) >= 4 or any(w.lower() in _PERSONAL for w in words)
 
 
 _PERSONAL = frozenset("i i'm i’m we we're we’re our us my me you your".split())
@@ -169,9 +169,10 @@ _PERSONAL = frozenset("i i'm i’m we we're we’re our us my me you your".split
 # theirs ("visited the town, where a sheriff warned ...", "the bill, which critics called ...")
 _ASIDE = re.compile(
     r"[;—–(]|\b(?:where|which|who|whom|whose|after|before|while|though|although|because"
-    r"|since|when|until|if|unless|called|branded|dubbed|named|chanted|shouted|chanting)\b"
+    r"|since|when|until|if|unless|called|branded|dubbed|named|chanted|shouted|chanting|that|as"
+    r"|amid|reading|read|captioned|headlined|titled|asked|responded)\b"
 )
-_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas|as)\s+|;\s*|\s[—–]\s")
+_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas|as)\s+|;\s*")
 _SECOND_PREDICATE = re.compile(r",?\s+(?:and|but)\s+(?:(?:also|then|later|\w+ly)\s+)?$")
 
 
@@ -260,7 +261,8 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
                 # the subject of its own clause: "Putin invaded ..., and the West responded
                 # with sanctions and warned" is the West's warning
                 starts = [m.end() for m in _CLAUSE.finditer(masked, lo, conj.start())]
-                np = main_subject(masked, starts[-1] if starts else lo, conj.start())
+                np = main_subject(masked, starts[-1], conj.start()) if starts else None
+                np = np or main_subject(masked, lo, conj.start())
         if np is None:
             continue
         if not lex.PREDICATE.match(masked[ve:hi]):

@@ -212,13 +212,20 @@ def _round_robin(lists: list[list[int]], k: int) -> list[int]:
 def actor_of(c: extractive.Candidate, texts: dict[str, str]) -> str:
     """The party a speaker stands for: a side ("Russia") when the article says whose side the
     speaker is on ("the Kremlin", "Russian officials", "Moscow" merge), else the speaker."""
-    own = sides_of(c.speaker or "")  # "Ukrainian President Volodymyr Zelensky" names his
-    sides = own if len(own) == 1 else set(c.speaker_sides)  # before a crowded introduction
+    sides = speaker_sides(c)
     if not sides and c.speaker:
         sides = _introduced_sides(c.speaker, texts.get(c.ref.article_id, ""))
     if len(sides) == 1:
         return next(iter(sides)).title().replace("Nato", "NATO")
     return short_name(c.speaker or "")
+
+
+def speaker_sides(c: extractive.Candidate) -> set[str]:
+    """The sides a quote's speaker is on: the one the speaker's own title names ("Ukrainian
+    President Volodymyr Zelensky"), before the sides of a crowded introduction ("... in Kyiv
+    with the EU's three leaders, ... Zelensky said Russia's attack ...")."""
+    own = sides_of(c.speaker or "")
+    return own if len(own) == 1 else set(c.speaker_sides)
 
 
 def _introduced_sides(speaker: str, text: str) -> set[str]:
@@ -281,9 +288,7 @@ def _disagreements(
     when close enough. Actors whose side is unknown ("Analysts"), or who are on the same side
     ("Volodymyr Zelensky" and "Ukraine"), are not set against each other: closeness alone says
     they speak to the same point, not that they disagree."""
-    sides = [
-        set().union(sides_of(a), *(cands[i].speaker_sides for i in idx)) for a, idx in chosen
-    ]
+    sides = [set().union(sides_of(a), *(speaker_sides(cands[i]) for i in idx)) for a, idx in chosen]
     out: list[tuple[int, int]] = []
     for x in range(len(chosen)):
         for y in range(x + 1, len(chosen)):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed import SHORT_BATCH, Embedder
+from assistant.errors import IngestCancelled
 from assistant.sources import (
     FEED_EXT,
     JSON_EXT,
@@ -198,7 +199,8 @@ class Ingestor:
                         if self.spans is not None:
                             self.store.put_span_vectors(kept[g : g + WRITE_GROUP])
                         with lock:
-                            for _, cs, _, is_new in group:
+                            for a, cs, _, is_new in group:
+                                written.add(a.id)
                                 report.chunks += len(cs)
                                 if is_new:
                                     report.added += 1
@@ -217,7 +219,9 @@ class Ingestor:
             t.start()
         pending: list[Article] = []
         by_origin: dict[str, list[str]] | None = None  # several: a file moved, then refilled
-        superseded: list[list[str]] = []  # per file read again with other text: its old ids
+        # per file read again with other text: its new article and the ids it held before
+        superseded: list[tuple[str, list[str]]] = []
+        written: set[str] = set()  # articles the writer has stored in this run
 
         def flush() -> None:
             if not pending:
@@ -243,7 +247,7 @@ class Ingestor:
                             by_origin.setdefault(s.origin, []).append(s.ref.article_id)
                     replaces = [old for old in by_origin.get(a.origin, []) if old != a.id]
                 if replaces:
-                    superseded.append(replaces)
+                    superseded.append((a.id, replaces))
                 chunks = chunk_article(a.id, a.text, self.chunk_words, self.overlap)
                 spans = self.spans(a, chunks) if self.spans is not None else ([], "")
                 batch.append((a, chunks, a.id not in stored and not replaces, spans))
@@ -279,9 +283,14 @@ class Ingestor:
                 t.join()
         if errors:
             raise errors[0]
-        # only now, with every new version written: an old version goes unless this run read
-        # it too (a file moved or copied before the first one was edited: it is still there)
-        for olds in superseded:
+        if self.reader.stop.is_set():  # stopped after the last file was read: queued work
+            # was dropped, so nothing is replaced or pruned; a rerun completes the ingest
+            raise IngestCancelled("ingest stopped: the server is shutting down; run it again")
+        # only now, with the new version written: an old version goes unless this run read it
+        # too (a file moved or copied before the first one was edited: it is still there)
+        for new, olds in superseded:
+            if new not in written:
+                continue
             gone = [old for old in olds if old not in seen_ids]
             for old in gone:
                 self.store.delete_article(old)
@@ -301,6 +310,8 @@ class Ingestor:
         for s in self.store.list_articles():
             if not s.origin or is_url(s.origin):
                 continue
+            if s.ref.article_id in seen_ids:
+                continue  # read in this run, maybe from a file it was moved to
             path = _origin_file(s.origin)
             if _old_watch_feed(path):
                 continue  # no file of the user's was behind it: nothing to prune by

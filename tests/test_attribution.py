@@ -512,6 +512,16 @@ def test_a_pronoun_takes_the_person_just_named(between: str, pronoun: str, speak
             " of more.",
             "the West",
         ),
+        # a paired dash aside is no clause break (review: was lost)
+        (
+            "The senator — who was in Ohio on Monday — toured the plant and said"
+            ' "these jobs are coming back to America."',
+            "The senator",
+        ),
+        # words another party wrote, read or asked (review)
+        ('Maria Lopez received a letter that said "your permit has been revoked for good."', None),
+        ('Mark Rutte laughed as reporters asked "will you run for the top job?"', None),
+        ('Chuck Schumer branded the proposal "a nonstarter for Democrats."', "Chuck Schumer"),
         # a verb that is not finite ("took") does not make its subject the speaker
         (
             'Mehmet Oz took Trump through "a cursory review of his systems and his health" on air.',

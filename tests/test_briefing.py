@@ -473,3 +473,23 @@ def test_narration_the_bottom_line_leaves_out_moves_to_more_detail(seeded: Any) 
     assert len(b.details) == 1 + 5 - len(b.key_points)  # ... which "More detail" takes
     assert all(not q.speaker for q in b.details[1:])  # the narration it no longer leads with
     assert len(brief(details=20).details) > len(b.details)  # more was there to take
+
+
+def test_a_speaker_whose_title_names_his_side_can_disagree_with_the_other_side() -> None:
+    """Zelensky, introduced in a sentence naming Russia too, stands under Ukraine; his
+    position was still given both sides when pairing, so Ukraine and Russia never disagreed."""
+    import numpy as np
+
+    from assistant.answer.extractive import Candidate
+    from assistant.briefing import _disagreements
+    from assistant.types import ArticleRef
+
+    ref = ArticleRef("a1", "Title", "Wire", None, "")
+    zelensky = Candidate(
+        ref, 0, 10, "x" * 10, "Ukrainian President Volodymyr Zelensky", {"ukraine", "russia"}, 0
+    )
+    kremlin = Candidate(ref, 20, 30, "y" * 10, "the Kremlin", {"russia"}, 0)
+    vecs = np.array([[1.0, 0.0], [0.8, 0.6]])
+    chosen = [("Ukraine", [0]), ("Russia", [1])]
+    actors = {0: "Ukraine", 1: "Russia"}
+    assert _disagreements(chosen, [zelensky, kremlin], vecs, actors, 0.45) == [(0, 1)]

@@ -330,3 +330,48 @@ def test_prune_keeps_articles_an_older_watch_ingested_from_a_temporary_file(  # 
     r = fresh.ingest([str(tmp_path / "news")], prune=True)
     assert (r.added, r.pruned) == (2, 0)
     assert "Ferry news 1" in {s.ref.title for s in fresh.store.list_articles()}
+
+
+def test_a_renamed_file_survives_prune(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """a.txt renamed b.txt: read again (unchanged) from b.txt, its stored origin still says
+    a.txt, which is gone; --prune deleted what the input still held (code review)."""
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "a.txt").write_text("The ferry to the island runs every hour in summer. " * 6)
+    assert fresh.ingest([str(news)]).added == 1
+    (news / "a.txt").rename(news / "b.txt")
+    r = fresh.ingest([str(news)], prune=True)
+    assert (r.skipped, r.pruned) == (1, 0)
+    assert len(fresh.store.list_articles()) == 1
+
+
+def test_a_stop_after_the_last_file_is_read_replaces_nothing(  # type: ignore[no-untyped-def]
+    fresh, tmp_path: Path
+) -> None:
+    """SIGTERM while the last batch waits to be encoded: the batch is dropped, so the old
+    version of an edited file must stay (it was deleted, the new one never written)."""
+    from assistant.errors import IngestCancelled
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "a.txt").write_text("Story one is about the harbour and the ferry. " * 6)
+    assert fresh.ingest([str(news)]).added == 1
+    (news / "a.txt").write_text("Story two is about the airport and the runway. " * 6)
+    hashes = fresh.store.hashes
+
+    def stop_then_answer(ids: list[str]) -> dict[str, str]:
+        fresh.reader.stop.set()  # as stop_on_signals does on SIGTERM
+        return hashes(ids)
+
+    fresh.store.hashes = stop_then_answer
+    try:
+        with pytest.raises(IngestCancelled, match="run it again"):
+            fresh.ingest([str(news)])
+    finally:
+        fresh.store.hashes = hashes
+        fresh.reader.stop.clear()
+    [kept] = fresh.store.list_articles()
+    assert fresh.article(kept.ref.article_id).text.startswith("Story one")
+    assert fresh.ingest([str(news)]).updated == 1  # and a rerun completes it
+    [kept] = fresh.store.list_articles()
+    assert fresh.article(kept.ref.article_id).text.startswith("Story two")

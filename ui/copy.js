@@ -19,7 +19,8 @@
     }, 50);
     if (button && ok) {
       button.classList.add("copied");
-      setTimeout(() => button.classList.remove("copied"), 2500);
+      clearTimeout(window.__copiedTimer);  // a second copy keeps the mark its full time
+      window.__copiedTimer = setTimeout(() => button.classList.remove("copied"), 2500);
     }
   };
   const fallback = () => {

@@ -34,7 +34,8 @@ element.addEventListener("click", (event) => {
 });
 // One listener per panel (keyed by its column: Gradio gives the element a new id on each
 // mount), replaced when Gradio mounts the panel again.
-const key = `__citations_${(element.closest(COLUMNS) || {}).id || "panel"}`;
+const column = element.closest(COLUMNS);
+const key = `__citations_${column ? column.id : Math.random()}`;  // never one panel's for both
 if (window[key]) document.removeEventListener("click", window[key], true);
 window[key] = openCitation;
 document.addEventListener("click", openCitation, true);
