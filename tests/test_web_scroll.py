@@ -115,3 +115,33 @@ def test_a_new_answers_passages_start_at_the_top_of_the_panel(page: Any) -> None
     page.locator("#sources-panel .passages-used").wait_for()
     settle(page)
     assert page.evaluate(column) == 0  # the new list opens at its heading, not mid-way
+
+
+def test_a_briefing_citation_on_a_phone_scrolls_down_and_back(page: Any) -> None:  # noqa: F811
+    """The Briefing tab's panel sits below the briefing at 390 px: a citation brings the
+    highlighted quote into view, and "Back to the citation" returns to the link."""
+    page.set_viewport_size(PHONE)
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#brief-topic textarea").fill("talks between Russia and the United States")
+    page.locator("#brief-go").click()
+    page.locator("#brief-out .briefing").wait_for()
+    link = (
+        page.locator("#brief-out h4", has_text="Russia")
+        .locator("xpath=following-sibling::ul[1]//a[contains(@class, 'cite')]")
+        .first
+    )
+    link.scroll_into_view_if_needed()
+    settle(page)
+    link.click()
+    page.locator("#brief-panel mark.cited").wait_for()
+    page.wait_for_timeout(300)
+    settle(page)
+    mark = box(page, "#brief-panel mark.cited")
+    seen = visible_part(page, "#brief-panel mark.cited")
+    assert seen["top"] <= mark["y"] and mark["bottom"] <= seen["bottom"], (mark, seen)
+    page.locator("#brief-panel .back-to-cite").click()
+    page.wait_for_timeout(300)
+    settle(page)
+    back = box(page, "#brief-out a.cite.active")
+    seen = visible_part(page, "#brief-out a.cite.active")
+    assert seen["top"] <= back["y"] and back["bottom"] <= seen["bottom"], (back, seen)
