@@ -221,45 +221,63 @@ class Reader:
             yield Failure(origin, f"{origin}: cannot read file ({e.strerror or e})")
 
     def _read_json(self, path: Path) -> Iterator[Item]:
-        """A JSON array (or object), or JSON Lines; gzipped or not; within the byte budget."""
+        """A JSON array (or object), or JSON Lines; gzipped or not; within the byte budget.
+
+        A ``.json`` file holding one object, however it is laid out (pretty-printed over many
+        lines), is that one article, and the file is its origin (an edit replaces it, as for
+        a text file); a ``.json`` file of one object per line is read as JSON Lines.
+        """
         origin = str(path)
         with open_limited(path, self.max_bytes, self.max_ratio, self.stop) as fh:
             head, skipped = skip_blank(fh)
             if not head:
                 yield Failure(origin, f"{origin}: no JSON found (only whitespace)")
                 return
-            if head[:1] == b"[":  # one JSON array
-                data = head + fh.read_all()
-                try:
-                    items = json.loads(data)
-                except (ValueError, RecursionError) as e:  # ValueError: also a huge number
-                    msg = (
-                        f"{e.msg} at line {e.lineno + skipped}"
-                        if isinstance(e, json.JSONDecodeError)
-                        else _json_error(e)
-                    )
-                    yield Failure(origin, f"{origin}: invalid JSON ({msg})")
-                    return
-                for i, obj in enumerate(items if isinstance(items, list) else [items], 1):
-                    yield _json_item(obj, f"{origin}#{i}")
+            whole = head[:1] == b"[" or suffix(path) not in JSON_LINES_EXT
+            if not whole:  # .jsonl / .ndjson: streamed line by line
+                yield from self._json_lines(origin, jsonl_lines(fh, head, skipped + 1, self.max_bytes))
                 return
-            bad = 0
-            for n, line in jsonl_lines(fh, head, skipped + 1, self.max_bytes):
-                try:
-                    obj = json.loads(line)
-                except (ValueError, RecursionError) as e:
-                    msg = getattr(e, "msg", None) or _json_error(e)
-                    yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
-                    bad += 1
-                    if bad >= MAX_BAD_LINES:
-                        yield Failure(
-                            origin,
-                            f"{origin}: {bad} malformed lines; skipped the rest of the file "
-                            "(is it JSON Lines?)",
-                        )
-                        return
-                    continue
-                yield _json_item(obj, f"{origin}:{n}")
+            data = head + fh.read_all()
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError) as e:  # ValueError: also a huge number
+            if head[:1] == b"{" and isinstance(e, json.JSONDecodeError) and e.msg == "Extra data":
+                # one object per line in a file named .json
+                lines = ((skipped + 1 + n, ln.strip()) for n, ln in enumerate(data.split(b"\n")))
+                yield from self._json_lines(origin, ((n, ln) for n, ln in lines if ln))
+                return
+            msg = (
+                f"{e.msg} at line {e.lineno + skipped}"
+                if isinstance(e, json.JSONDecodeError)
+                else _json_error(e)
+            )
+            yield Failure(origin, f"{origin}: invalid JSON ({msg})")
+            return
+        if isinstance(obj, dict):
+            yield _json_item(obj, origin)
+            return
+        for i, one in enumerate(obj if isinstance(obj, list) else [obj], 1):
+            yield _json_item(one, f"{origin}#{i}")
+
+    def _json_lines(self, origin: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
+        """An article per line; a malformed line is reported and skipped, up to a limit."""
+        bad = 0
+        for n, line in lines:
+            try:
+                obj = json.loads(line)
+            except (ValueError, RecursionError) as e:
+                msg = getattr(e, "msg", None) or _json_error(e)
+                yield Failure(f"{origin}:{n}", f"{origin}:{n}: malformed JSON line ({msg})")
+                bad += 1
+                if bad >= MAX_BAD_LINES:
+                    yield Failure(
+                        origin,
+                        f"{origin}: {bad} malformed lines; skipped the rest of the file "
+                        "(is it JSON Lines?)",
+                    )
+                    return
+                continue
+            yield _json_item(obj, f"{origin}:{n}")
 
     def count_records(self, path: Path) -> int | None:
         """How many articles a JSON Lines file holds, cheaply (None when it cannot be read)."""

@@ -180,7 +180,7 @@ def test_upload_names_cannot_escape_the_upload_folder(served: Any, client: httpx
 def test_unreadable_upload_is_reported_without_server_paths(client: httpx.Client) -> None:
     broken = ("broken.json", b'{"title": "no text"}')
     r = client.post("/api/ingest", files=[("files", broken)])
-    assert_clean_error(r, 422, "nothing was added: broken.json:1: no 'text' or 'body' field")
+    assert_clean_error(r, 422, "nothing was added: broken.json: no 'text' or 'body' field")
     assert "uploads" not in r.text
     r = client.post(
         "/api/ingest", files=[("files", broken), ("files", ("ok.md", NEW_ARTICLE))]

@@ -375,3 +375,28 @@ def test_a_stop_after_the_last_file_is_read_replaces_nothing(  # type: ignore[no
     assert fresh.ingest([str(news)]).updated == 1  # and a rerun completes it
     [kept] = fresh.store.list_articles()
     assert fresh.article(kept.ref.article_id).text.startswith("Story two")
+
+
+def test_a_pretty_printed_json_article_is_one_article(fresh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One JSON object laid out over many lines failed line by line ("one.json:4: malformed
+    JSON line (Extra data)"); it is one article, and its file is its origin, so an edit
+    replaces it. A .json file of one object per line is still read line by line."""
+    import json
+
+    def art(n: int) -> dict[str, str]:
+        body = f"Story number {n} is about the harbour and the ferry to island {n}. " * 6
+        return {"title": f"Story {n}", "text": body, "source": "Wire"}
+
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(art(1), indent=2))
+    lines = tmp_path / "lines.json"
+    lines.write_text(json.dumps(art(2)) + "\n\n" + json.dumps(art(3)) + "\n")
+    r = fresh.ingest([str(one), str(lines)])
+    assert (r.added, r.failed) == (3, 0), r.failures
+    origins = sorted(s.origin for s in fresh.store.list_articles())
+    assert origins == [f"{lines}:1", f"{lines}:3", str(one)]
+    one.write_text(json.dumps(art(4), indent=2))  # no URL: a new id, replacing the old one
+    r = fresh.ingest([str(one)])
+    assert (r.added, r.updated) == (0, 1)
+    titles = sorted(s.ref.title for s in fresh.store.list_articles())
+    assert titles == ["Story 2", "Story 3", "Story 4"]
