@@ -168,7 +168,10 @@ def build_briefing(
             c.text, c.ref, c.start, c.end, c.speaker, c.score, numbering[i], also, c.evidence
         )
 
-    key_points = tuple(quote(i) for i in sorted(points, key=lambda i: -cands[i].score))
+    # what someone said leads, the reporter's narration after it, each by relevance
+    key_points = tuple(
+        quote(i) for i in sorted(points, key=lambda i: (not cands[i].speaker, -cands[i].score))
+    )
     positions = tuple(Position(a, tuple(quote(i) for i in idx)) for a, idx in chosen)
     more = tuple(quote(i) for i in details)
     dated = tuple(

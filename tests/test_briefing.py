@@ -402,6 +402,10 @@ def test_seed_bottom_line_leads_with_what_someone_said(seed_brief: Briefing) -> 
     narration = [q for q in seed_brief.key_points if not q.speaker]
     assert said  # e.g. Kirby's and Klimov's statements not already under their actors
     assert len(narration) <= max(0, 3 - len(said))  # the reporter's words only to make up three
+    # and in that order: the first lines are what someone said (narration came first by score)
+    assert [bool(q.speaker) for q in seed_brief.key_points] == [True] * len(said) + [False] * len(
+        narration
+    )
 
 
 @pytest.mark.parametrize(
