@@ -92,11 +92,7 @@ def test_a_citation_click_scrolls_the_highlight_into_view(page: Any, viewport: A
         assert page.evaluate("window.scrollY") > 300
         shoot(page, "phone-citation.png")
         back.click()  # and a way back up to the citation that opened it
-        page.wait_for_timeout(300)
-        settle(page)
-        link = box(page, "#chat a.cite.active")
-        seen = visible_part(page, "#chat a.cite.active")
-        assert seen["top"] <= link["y"] and link["bottom"] <= seen["bottom"], (link, seen)
+        assert_in_view_after_scrolling(page, "#chat a.cite.active")
         assert page.evaluate("window.scrollY") < 300
     else:  # side by side: the citation never left the screen
         assert not back.is_visible()
@@ -134,14 +130,15 @@ def test_a_briefing_citation_on_a_phone_scrolls_down_and_back(page: Any) -> None
     settle(page)
     link.click()
     page.locator("#brief-panel mark.cited").wait_for()
-    page.wait_for_timeout(300)
-    settle(page)
-    mark = box(page, "#brief-panel mark.cited")
-    seen = visible_part(page, "#brief-panel mark.cited")
-    assert seen["top"] <= mark["y"] and mark["bottom"] <= seen["bottom"], (mark, seen)
+    assert_in_view_after_scrolling(page, "#brief-panel mark.cited")
     page.locator("#brief-panel .back-to-cite").click()
-    page.wait_for_timeout(300)
+    assert_in_view_after_scrolling(page, "#brief-out a.cite.active")
+
+
+def assert_in_view_after_scrolling(page: Any, selector: str) -> None:  # noqa: F811
+    """Once smooth scrolling has ended, the element is wholly inside what can be seen."""
+    page.wait_for_timeout(300)  # the scroll starts on the next frames
     settle(page)
-    back = box(page, "#brief-out a.cite.active")
-    seen = visible_part(page, "#brief-out a.cite.active")
-    assert seen["top"] <= back["y"] and back["bottom"] <= seen["bottom"], (back, seen)
+    rect = box(page, selector)
+    seen = visible_part(page, selector)
+    assert seen["top"] <= rect["y"] and rect["bottom"] <= seen["bottom"], (rect, seen)
