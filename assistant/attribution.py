@@ -164,6 +164,13 @@ def _said(text: str, q: _Quote) -> bool:
     return len(words) >= 4 or any(w.lower() in _PERSONAL for w in words)
 
 
+def _finite(verb: str) -> bool:
+    """A verb that looks finite ("says", "credited", or the pasts "said", "told", "wrote",
+    "spoke"), not a bare infinitive ("... and tell more jokes"); other irregular pasts
+    ("took") are not taken for finite."""
+    return verb.endswith(("s", "ed")) or verb in ("said", "told", "wrote", "spoke")
+
+
 _PERSONAL = frozenset("i i'm i’m we we're we’re our us my me you your".split())
 # between the subject's verb and the quote: another clause or party that the words may be
 # theirs ("visited the town, where a sheriff warned ...", "the bill, which critics called ...")
@@ -256,8 +263,8 @@ def _cue_in(masked: str, text: str, lo: int, hi: int) -> _Cue | None:
             # a second predicate: "Carson admitted ..., but said" / "... and said": the
             # subject of the sentence's main verb
             conj = _SECOND_PREDICATE.search(masked, lo, vs)
-            finite = head.endswith(("s", "ed")) or head in ("said", "told", "wrote", "spoke")
-            if conj is not None and finite:  # not "needs to sell herself and tell more jokes"
+            # not "needs to sell herself and tell more jokes"
+            if conj is not None and _finite(head):
                 # the subject of its own clause: "Putin invaded ..., and the West responded
                 # with sanctions and warned" is the West's warning
                 starts = [m.end() for m in _CLAUSE.finditer(masked, lo, conj.start())]
@@ -504,11 +511,8 @@ def _resolve(
             # credited her victory to "a closed primary, something I am not ..."): the subject's
             (name, mention, _), verb = found
             first = min(inside, key=lambda q: q.start)
-            finite = re.fullmatch(
-                r"[a-z]+(?:ed|s)|said|told|wrote|spoke", text[verb.start : verb.end]
-            )
             if (
-                finite is not None
+                _finite(text[verb.start : verb.end])
                 and verb.end <= first.start
                 and _said(text, first)
                 and not _ASIDE.search(text, verb.end, first.start)

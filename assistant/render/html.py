@@ -190,10 +190,8 @@ def briefing_html(b: Briefing) -> str:
         else:
             outlet = escape(q.ref.source or q.ref.title or "the article")
             who = f'<span class="who narration">{outlet} (the article’s words)</span>'
-        return (
-            f"<li>{prefix}{escape(quoted(' '.join(q.text.split())))} — {who} "
-            f'<a class="cite" href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
-        )
+        text = escape(quoted(" ".join(q.text.split())))
+        return f"<li>{prefix}{text} — {who} {_brief_cite(q.citation)}</li>"
 
     if b.notice:
         head += f'<p class="note">{escape(b.notice)}.</p>'
@@ -220,13 +218,10 @@ def briefing_html(b: Briefing) -> str:
         parts.append(f"<h3>More detail</h3><ul>{''.join(map(item, b.details))}</ul>")
     if b.disagreements:
         actor = {q.citation: p.party for p in b.positions for q in p.quotes}
-        def cited(n: int) -> str:
-            return f'<a class="cite" href="#brief-src-{n}">[{n}]</a>'
-
         rows = "".join(
-            f"<li><b>{escape(actor.get(x.citation, ''))}</b> {cited(x.citation)} and "
-            f"<b>{escape(actor.get(y.citation, ''))}</b> {cited(y.citation)} on the same "
-            "point</li>"
+            f"<li><b>{escape(actor.get(x.citation, ''))}</b> {_brief_cite(x.citation)} and "
+            f"<b>{escape(actor.get(y.citation, ''))}</b> {_brief_cite(y.citation)} on the "
+            "same point</li>"
             for x, y in b.disagreements
         )
         parts.append(f"<h3>Where they disagree</h3><ul>{rows}</ul>")
@@ -237,10 +232,7 @@ def briefing_html(b: Briefing) -> str:
             day = q.ref.published.isoformat() if q.ref.published else "undated"
             if q.citation in above:  # listed above: point back to it, never repeat it
                 who = escape(q.speaker or q.ref.source)
-                parts.append(
-                    f'<li><b>{day}</b>: {who}, see <a class="cite" '
-                    f'href="#brief-src-{q.citation}">[{q.citation}]</a></li>'
-                )
+                parts.append(f"<li><b>{day}</b>: {who}, see {_brief_cite(q.citation)}</li>")
             else:
                 parts.append(item(q, f"<b>{day}</b>: "))
         parts.append("</ul>")
@@ -263,6 +255,11 @@ def briefing_html(b: Briefing) -> str:
     )
     parts.append(f'<h3>Sources</h3><ul class="answer-sources">{rows}</ul></div>')
     return "".join(parts)
+
+
+def _brief_cite(n: int) -> str:
+    """A briefing's citation [n], linked to its source line (the web tab opens the article)."""
+    return f'<a class="cite" href="#brief-src-{n}">[{n}]</a>'
 
 
 def _safe_url(url: str) -> bool:
